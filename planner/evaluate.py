@@ -13,30 +13,15 @@ sample standard deviation over trajectories.
 
 from __future__ import annotations
 
-import json
 import math
 import statistics
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 from planner.errors import UsageError
-from planner.papers import GROUND_TRUTH_DIR
+from planner.ground_truth import reported_ablations
 from planner.schema import Ablation, Trajectory
 
 Match = set[tuple[int, int]]  # (plan index, ground-truth index), both 0-based
-
-
-def load_ground_truth(paper: str, folder: Path = GROUND_TRUTH_DIR) -> list[Ablation] | None:
-    """The paper's reported ablations, or None when we have none for it."""
-    path = folder / f"{paper}.json"
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        items = [Ablation(**{k: v for k, v in a.items() if k != "source"}) for a in data["ablations"]]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise UsageError(f"{path}: not a ground-truth file ({exc})") from None
-    return items or None
 
 
 @dataclass
@@ -121,7 +106,7 @@ def evaluate(trajectories: list[Trajectory], judge, top_k: int | None) -> tuple[
         raise UsageError(f"--top-k must be at least 1, got {top_k}")
     scores, skipped = [], []
     for t in trajectories:
-        truth = load_ground_truth(t.paper)
+        truth = reported_ablations(t.paper)
         if truth is None:
             skipped.append(f"{t.model} on {t.paper}: no ground truth for this paper")
             continue

@@ -1,0 +1,54 @@
+"""Ground truth files: the schema, evidence on every entry, and the library-wide coverage targets."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from planner import ground_truth
+from planner.papers import GROUND_TRUTH_DIR, library_ids
+from planner.schema import Plan, strict_errors
+
+IDS = library_ids()
+
+
+@pytest.mark.parametrize("paper_id", IDS)
+def test_every_entry_has_a_source_and_a_quote(paper_id):
+    truth = ground_truth.load(paper_id)
+    assert truth is not None, f"papers/ground_truth/{paper_id}.json is missing"
+    for entry in truth.ablations:
+        assert entry.evidence.strip() == entry.evidence and len(entry.evidence) >= 15, entry.name
+        assert entry.source.strip() and entry.evidence_where.strip()
+    plan = Plan(reasoning="ground truth", ablations=[e.plan_item() for e in truth.ablations])
+    assert strict_errors(plan, None) == []
+
+
+@pytest.mark.parametrize("paper_id", IDS)
+def test_file_layout_is_canonical(paper_id):
+    """The files are written by `ground_truth.dump`, so reformatting never shows up as a diff."""
+    path = ground_truth.path_for(paper_id)
+    assert path.read_text(encoding="utf-8") == ground_truth.dump(ground_truth.load(paper_id))
+
+
+def test_coverage_targets():
+    truths = [ground_truth.load(i) for i in IDS]
+    covered = [t for t in truths if t and t.ablations]
+    entries = sum(len(t.ablations) for t in covered)
+    quoted = sum(t.from_paper for t in covered)
+    assert len(covered) >= 60, f"only {len(covered)} papers have ground truth"
+    assert quoted / entries >= 0.8, f"only {quoted}/{entries} entries quote the paper's own text"
+
+
+def test_no_stray_ground_truth_files():
+    stray = {p.stem for p in GROUND_TRUTH_DIR.glob("*.json")} - set(IDS)
+    assert not stray, f"ground truth without a paper: {sorted(stray)}"
+
+
+def test_bad_files_are_one_line_usage_errors(tmp_path):
+    from planner.errors import UsageError
+
+    (tmp_path / "x.json").write_text(json.dumps({"paper": "x", "ablations": [{"name": "n"}]}), encoding="utf-8")
+    with pytest.raises(UsageError) as err:
+        ground_truth.load("x", tmp_path)
+    assert "x.json: not a valid ground-truth file" in str(err.value) and "\n" not in str(err.value)
