@@ -1,150 +1,207 @@
-"""Many papers x many models, concurrently, with progress, resume and a closing summary.
+"""Many jobs at once: the synchronous driver on worker threads, or the providers' batch engines.
 
-Jobs run on daemon worker threads (the SDK clients are thread-safe and the work is
-network-bound), so Ctrl-C returns at once with the summary so far: finished cards are
-already on disk (written atomically), and the rerun plans only what is missing.
+`run_sync` runs jobs concurrently (the SDK clients are thread-safe and the work is
+network-bound) on daemon threads, so Ctrl-C returns at once with the results so far:
+finished cards are on disk, and the rerun plans only what is missing. `run_batched`
+sends OpenAI and Anthropic jobs through their batch engines (or all jobs through a
+vLLM batch file) and the rest synchronously, in the same command.
 """
 
 from __future__ import annotations
 
+import importlib
+import logging
 import queue
-import sys
 import threading
 import time
+import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
-from planner.errors import UsageError
-from planner.jobs import Job, JobResult, is_done, run_job
-from planner.papers import library_ids, load_paper
-from planner.planning import PlanOptions
-from planner.providers import make_provider
+from planner.batch_driver import Driver, Item
+from planner.batch_engine import Engine
+from planner.cache import ResponseCache
+from planner.conversation import Ask, Conversation, Done, Failed
+from planner.errors import UsageError, WorkError
+from planner.jobs import Job, JobResult, fail, finish
+from planner.manifest import Manifest
+from planner.providers import BATCH_ENGINES, make_provider
 from planner.providers.base import Provider
-from planner.store import sweep_temp_files
+from planner.retry import RetryPolicy
+from planner.sync_driver import Asker, converse
+
+log = logging.getLogger("planner.batch")
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass
-class BatchSummary:
+class Summary:
+    total: int
     results: list[JobResult] = field(default_factory=list)
-    total: int = 0
     started: float = field(default_factory=time.monotonic)
     interrupted: bool = False
+    waiting: int = 0  # jobs whose batches are still running (--no-wait, or a batch file to collect)
+    via: dict[str, int] = field(default_factory=dict)
 
     def count(self, status: str) -> int:
         return sum(r.status == status for r in self.results)
 
     @property
-    def tokens(self) -> int:
-        return sum((p.input_tokens or 0) + (p.output_tokens or 0) for p in self._provenances())
+    def spent_tokens(self) -> int:
+        return sum(r.spent_input + r.spent_output for r in self.results)
 
     @property
-    def cost(self) -> float:
-        return sum(p.cost_usd or 0.0 for p in self._provenances())
+    def spent_cost(self) -> float:
+        return sum(r.spent_cost for r in self.results)
 
-    def _provenances(self):
-        return [r.trajectory.provenance for r in self.results if r.trajectory]
-
-
-def paper_refs(papers: str | None, papers_file: Path | None, all_papers: bool) -> list[str]:
-    if all_papers:
-        return library_ids()
-    if papers_file is not None:
-        try:
-            lines = papers_file.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise UsageError(f"--papers-file {papers_file}: cannot read ({exc.strerror})") from None
-        refs = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
-    else:
-        refs = [p.strip() for p in (papers or "").split(",") if p.strip()]
-    if not refs:
-        raise UsageError("no papers given; use --papers a,b, --papers-file FILE or --all")
-    return list(dict.fromkeys(refs))
+    @property
+    def sync_cost(self) -> float:
+        return sum(r.sync_cost for r in self.results)
 
 
-def make_jobs(refs: list[str], models: list[str], opts: PlanOptions) -> list[Job]:
-    """Resolve every paper and model first, so a typo fails before anything is sent."""
-    if not models:
-        raise UsageError("no models given; use --models m1,m2 (see 'planner models')")
-    papers = [load_paper(ref) for ref in refs]  # once per paper: a PDF is not re-read for every model
-    return [Job.make(paper, model, opts) for paper in papers for model in dict.fromkeys(models)]
-
-
-def _providers(jobs: list[Job], opts: PlanOptions) -> dict[str, Provider]:
+def providers_for(jobs: list[Job], base_url: str | None, timeout: float) -> dict[str, Provider]:
     """One client per model, created up front: a missing key stops the batch before any work."""
     providers: dict[str, Provider] = {}
     for job in jobs:
         if job.spec.name not in providers:
-            providers[job.spec.name] = make_provider(job.spec, opts.base_url, opts.timeout)
+            providers[job.spec.name] = make_provider(job.spec, base_url, timeout)
     return providers
 
 
-def run_batch(jobs: list[Job], out: Path, concurrency: int, force: bool, use_cache: bool,
-              opts: PlanOptions, progress=None) -> BatchSummary:
-    if concurrency < 1:
-        raise UsageError(f"--concurrency must be at least 1, got {concurrency}")
-    sweep_temp_files(out)
-    summary = BatchSummary(total=len(jobs))
-    todo = []
-    for job in jobs:
-        if force or not is_done(job, out):
-            todo.append(job)
-            continue
-        summary.results.append(JobResult(job, "skipped"))
-        if progress:
-            progress(summary.results[-1])
-    providers = _providers(todo, opts) if todo else {}
-    pending: queue.Queue[Job] = queue.Queue()
-    for job in todo:
-        pending.put(job)
-    done: queue.Queue[JobResult] = queue.Queue()
+def _end(job: Job, out: Path, conv: Conversation[Any], decision: Any, provider: str, endpoint: str,
+         via: str) -> JobResult:
+    if isinstance(decision, Done):
+        return finish(job, out, conv, decision, provider, endpoint, via)
+    errors = decision.errors
+    reason = f"no valid plan after {conv.repairs} repair turn(s): " + "; ".join(errors[:3])
+    return fail(job, out, conv, errors, reason, provider, endpoint, via)
+
+
+def run_one(job: Job, out: Path, provider: Provider, cache: ResponseCache, retry: RetryPolicy) -> JobResult:
+    """One job through the synchronous driver; every way it can end becomes a result, never an exception."""
+    conv = job.conversation()
+    try:
+        decision = converse(conv, Asker(provider, cache, retry, job.name))
+    except WorkError as exc:
+        return fail(job, out, conv, [str(exc)], str(exc), provider.name, provider.endpoint, "sync")
+    except Exception as exc:  # a bug in one job must not stop the others, and it is recorded like any failure
+        log.debug("%s: %s", job.name, traceback.format_exc())
+        reason = f"internal error: {type(exc).__name__}: {exc}"
+        return fail(job, out, conv, [reason], reason, provider.name, provider.endpoint, "sync")
+    return _end(job, out, conv, decision, provider.name, provider.endpoint, "sync")
+
+
+def run_pool(items: list[T], work: Callable[[T], R], concurrency: int,
+             on_result: Callable[[T, R], None]) -> bool:
+    """Run `work` on every item on `concurrency` daemon threads, handing each result to `on_result` in
+    this thread as it arrives. Returns False when Ctrl-C stopped it (finished results were handed over)."""
+    pending: queue.Queue[T] = queue.Queue()
+    for item in items:
+        pending.put(item)
+    done: queue.Queue[tuple[T, R]] = queue.Queue()
 
     def worker() -> None:
         while True:
             try:
-                job = pending.get_nowait()
+                item = pending.get_nowait()
             except queue.Empty:
                 return
-            try:
-                done.put(run_job(job, out, force=force, use_cache=use_cache, provider=providers[job.spec.name]))
-            except Exception as exc:  # a bug in one job must not hang the batch
-                done.put(JobResult(job, "failed", reason=f"{type(exc).__name__}: {exc}"))
+            done.put((item, work(item)))
 
-    for _ in range(min(concurrency, len(todo))):
+    for _ in range(min(concurrency, len(items))):
         threading.Thread(target=worker, daemon=True).start()
+    finished = 0
     try:
-        while len(summary.results) < len(jobs):
+        while finished < len(items):
             try:
-                result = done.get(timeout=0.2)  # a timed wait keeps Ctrl-C responsive
+                item, result = done.get(timeout=0.2)  # a timed wait keeps Ctrl-C responsive
             except queue.Empty:
                 continue
-            summary.results.append(result)
-            if progress:
-                progress(result)
+            finished += 1
+            on_result(item, result)
     except KeyboardInterrupt:
-        summary.interrupted = True
-        while not pending.empty():  # stop handing out work; in-flight jobs die with the process
+        while not pending.empty():  # stop handing out work; in-flight calls die with the process
             try:
                 pending.get_nowait()
             except queue.Empty:
                 break
-    return summary
+        return False
+    return True
 
 
-def print_summary(summary: BatchSummary, out: Path) -> None:
-    from rich.console import Console
-    from rich.table import Table
+def run_sync(jobs: list[Job], out: Path, providers: dict[str, Provider], cache: ResponseCache,
+             retry: RetryPolicy, concurrency: int, summary: Summary,
+             on_result: Callable[[JobResult], None] = lambda r: None) -> None:
+    """Run jobs through the synchronous driver; results land in `summary` as they finish."""
+    summary.via["sync"] = summary.via.get("sync", 0) + len(jobs)
 
-    table = Table(title="batch summary" + (" (interrupted)" if summary.interrupted else ""))
-    for column in ("done", "skipped", "failed", "not run", "tokens", "cost (USD)", "wall time"):
-        table.add_column(column, justify="right")
-    not_run = summary.total - len(summary.results)
-    table.add_row(str(summary.count("done")), str(summary.count("skipped")), str(summary.count("failed")),
-                  str(not_run), f"{summary.tokens:,}", f"{summary.cost:.4f}",
-                  f"{time.monotonic() - summary.started:.1f}s")
-    console = Console(stderr=False)
-    console.print(table)
-    for r in summary.results:
-        if r.status == "failed":
-            print(f"failed: {r.line()}", file=sys.stderr)
-    if summary.count("failed"):
-        print(f"failures are recorded in {out / 'failures.jsonl'}", file=sys.stderr)
+    def record(job: Job, result: JobResult) -> None:
+        summary.results.append(result)
+        on_result(result)
+
+    work = lambda job: run_one(job, out, providers[job.spec.name], cache, retry)  # noqa: E731
+    summary.interrupted = not run_pool(jobs, work, concurrency, record)
+
+
+def batch_engine(job: Job, base_url: str | None, timeout: float) -> Engine | None:
+    """The provider's batch engine for this job's model, or None when it has none (OpenRouter, compatible)."""
+    module = BATCH_ENGINES.get(job.spec.provider)
+    return importlib.import_module(module).create(job.spec, base_url, timeout) if module else None
+
+
+def run_batched(jobs: list[Job], out: Path, engines_for: Callable[[Job], Engine | None], cache: ResponseCache,
+                manifest: Manifest, wait: bool, poll_interval: float, show: Callable[[str], None],
+                summary: Summary, via: str, on_result: Callable[[JobResult], None] = lambda r: None) -> list[Job]:
+    """Run the jobs an engine takes through the batch driver; returns the jobs no engine takes."""
+    engines: dict[str, Engine] = {}
+    items: list[tuple[Item, Job]] = []
+    rest = []
+    for job in jobs:
+        engine = engines_for(job)
+        if engine is None:
+            rest.append(job)
+            continue
+        engine = engines.setdefault(engine.name, engine)
+        items.append((Item(job.name, job.conversation(), job.spec, engine), job))
+    if not items:
+        return rest
+    summary.via[via] = summary.via.get(via, 0) + len(items)
+    driver = Driver([item for item, _ in items], engines, cache, manifest, poll_interval, show)
+    driver.run(wait)
+    for item, job in items:
+        if isinstance(item.decision, Ask):
+            summary.waiting += 1
+            continue
+        result = _end(job, out, item.conv, item.decision or Failed(["never asked"]), item.engine.provider,
+                      item.engine.endpoint, via)
+        summary.results.append(result)
+        on_result(result)
+    return rest
+
+
+def cancel(jobs: list[Job], manifest: Manifest, engines_for: Callable[[Job], Engine | None],
+           show: Callable[[str], None]) -> int:
+    """Cancel the manifest's unfinished batches of these jobs' engines; returns how many."""
+    engines = {e.name: e for e in (engines_for(job) for job in jobs) if e is not None}
+    cancelled = 0
+    for shard in manifest.active():
+        engine = engines.get(shard.engine)
+        if engine is None or shard.state != "submitted":
+            continue
+        try:
+            engine.cancel(shard)
+        except Exception as exc:
+            raise WorkError(f"cannot cancel batch {shard.batch_id}: {exc}") from None
+        cancelled += 1
+        show(f"{shard.model}: batch {shard.batch_id} cancelled; run the same command again to collect what it "
+             "finished")
+    return cancelled
+
+
+def check_concurrency(value: int) -> int:
+    if value < 1:
+        raise UsageError(f"--concurrency must be at least 1, got {value}")
+    return value

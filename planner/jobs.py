@@ -1,29 +1,31 @@
-"""One job = one paper planned by one model: skip it if done, plan it, write it, or record why not.
+"""One job = one paper planned by one model for one task: is it done, run it, write it, or record why not.
 
-`run` is one job and `batch` is many; both go through `run_job`, so skipping, caching,
-atomic writes and failure records behave the same in both.
+`run` is one job and `batch` is many; both drivers end a job through `finish` or
+`fail`, so cards, failure records and their token counts behave the same whichever
+way the answers were bought.
 """
 
 from __future__ import annotations
 
 import json
-import sys
+import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
-from planner.cache import ResponseCache
 from planner.card import write_card
-from planner.errors import WorkError
-from planner.papers import Paper, load_paper
-from planner.planning import PlanFailed, PlanOptions, first_request, plan_paper
-from planner.providers import make_provider
-from planner.providers.base import Provider
-from planner.registry import ModelSpec, resolve, with_base_url
-from planner.schema import Plan, Trajectory
-from planner.store import card_path, json_path, safe_segment, save_trajectory
+from planner.conversation import Conversation, Done
+from planner.errors import PlannerError
+from planner.papers import Paper
+from planner.planning import PlanOptions, conversation, fingerprint, provenance, trajectory
+from planner.registry import ModelSpec
+from planner.schema import Plan, Provenance, Trajectory
+from planner.secrets import redact
+from planner.store import card_path, json_path, load_trajectory, safe_segment, save_trajectory
 
+log = logging.getLogger("planner.jobs")
 _failures_lock = threading.Lock()
 
 
@@ -33,19 +35,35 @@ class Job:
     spec: ModelSpec
     opts: PlanOptions
 
-    @classmethod
-    def make(cls, paper: str | Paper, model: str, opts: PlanOptions) -> "Job":
-        """A job from a paper id or path (or a paper already loaded) and a model name."""
-        if not isinstance(paper, Paper):
-            paper = load_paper(paper)
-        safe_segment(paper.id, "paper id")
-        opts.n  # validates --num-ablations before anything is sent
-        return cls(paper, with_base_url(resolve(model), opts.base_url), opts)
+    def __post_init__(self) -> None:
+        safe_segment(self.paper.id, "paper id")
+        safe_segment(self.spec.slug, "model")
+        self.opts.n  # validates --num-ablations before anything is sent
+
+    @property
+    def name(self) -> str:
+        task = "" if self.opts.task == "author" else f" ({self.opts.task})"
+        return f"{self.spec.name} on {self.paper.id}{task}"
 
     def placeholder(self) -> Trajectory:
         """A trajectory with the job's names, for computing its output paths."""
         return Trajectory(model=self.spec.name, slug=self.spec.slug, paper=self.paper.id,
                           task=self.opts.task, plan=Plan(reasoning="", ablations=[]))  # type: ignore[arg-type]
+
+    def conversation(self) -> Conversation[Plan]:
+        return conversation(self.paper, self.spec, self.opts)
+
+
+def make_jobs(papers: list[Paper], specs: list[ModelSpec], opts: PlanOptions) -> list[Job]:
+    """One job per paper and model, each pair once (aliases of a model are the same model)."""
+    seen: set[tuple[str, str]] = set()
+    jobs = []
+    for paper in papers:
+        for spec in specs:
+            if (paper.id, spec.name) not in seen:
+                seen.add((paper.id, spec.name))
+                jobs.append(Job(paper, spec, opts))
+    return jobs
 
 
 @dataclass
@@ -55,66 +73,80 @@ class JobResult:
     card: Path | None = None
     trajectory: Trajectory | None = None
     reason: str = ""
+    provenance: Provenance | None = None
+    spent_input: int = 0  # tokens bought on this run (answers from the cache cost nothing)
+    spent_output: int = 0
+    spent_cost: float = 0.0
+    sync_cost: float = 0.0  # what the same answers cost without a batch discount
 
     def line(self) -> str:
-        name = f"{self.job.spec.name} on {self.job.paper.id}"
         if self.status == "skipped":
-            return f"{name}: already done ({self.card}); use --force to plan again"
+            return f"{self.job.name}: skipped: {self.reason}"
         if self.status == "failed":
-            return f"{name}: FAILED: {self.reason}"
-        p = self.trajectory.provenance if self.trajectory else None
-        cost = f"${p.cost_usd:.4f}" if p and p.cost_usd is not None else "cost unknown"
-        return (f"{len(self.trajectory.plan.ablations)} ablations, {p.input_tokens} tokens in / "
-                f"{p.output_tokens} out, {cost}, {p.latency_s:.1f}s")
+            return f"{self.job.name}: FAILED: {self.reason}"
+        p = self.provenance or Provenance()
+        cost = f"${p.cost_usd:.4f}" if p.cost_usd is not None else "cost unknown"
+        cached = " (answered from the cache; nothing spent)" if p.cached else ""
+        n = len(self.trajectory.plan.ablations) if self.trajectory else 0
+        return (f"{self.job.name}: {n} ablations, {p.input_tokens} tokens in / {p.output_tokens} out, {cost}, "
+                f"{p.latency_s or 0:.1f}s{cached}")
 
 
-def is_done(job: Job, out: Path) -> bool:
+def on_disk(job: Job, out: Path) -> tuple[str, str]:
+    """('todo' | 'done' | 'different', why): what is stored for this job already."""
     t = job.placeholder()
-    return card_path(out, t).is_file() and json_path(out, t).is_file()
-
-
-def record_failure(out: Path, job: Job, reason: str, errors: list[str], provenance: dict | None) -> None:
-    """Append one JSON line to `out/failures.jsonl`; a single write per line keeps lines whole."""
-    row = {"time": datetime.now(timezone.utc).isoformat(timespec="seconds"), "paper": job.paper.id,
-           "model": job.spec.name, "task": job.opts.task, "reason": reason, "errors": errors,
-           "provenance": provenance}
-    out.mkdir(parents=True, exist_ok=True)
-    with _failures_lock, open(out / "failures.jsonl", "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def run_job(job: Job, out: Path, force: bool = False, use_cache: bool = True,
-            provider: Provider | None = None) -> JobResult:
-    if not force and is_done(job, out):
-        return JobResult(job, "skipped", card=card_path(out, job.placeholder()))
-    provider = provider or make_provider(job.spec, job.opts.base_url, job.opts.timeout)
-    cache = ResponseCache(out / ".cache" if use_cache else None)
+    if not (card_path(out, t).is_file() and json_path(out, t).is_file()):
+        return "todo", ""
     try:
-        t = plan_paper(job.paper, job.spec, job.opts, provider, cache)
-    except PlanFailed as exc:
-        record_failure(out, job, str(exc), exc.errors, exc.provenance.model_dump())
-        return JobResult(job, "failed", reason=str(exc))
-    except WorkError as exc:
-        record_failure(out, job, str(exc), [], None)
-        return JobResult(job, "failed", reason=str(exc))
-    return JobResult(job, "done", card=save_trajectory(out, t, write_card(t)), trajectory=t)
+        stored = load_trajectory(json_path(out, t))
+    except PlannerError as exc:
+        log.warning("%s: the stored trajectory cannot be read (%s); planning it again", job.name, exc)
+        return "todo", ""
+    wanted = fingerprint(job.conversation())
+    if stored.provenance.request_sha256 not in (None, wanted):
+        return "different", (f"{card_path(out, t)} holds a plan made from a different request (the paper, prompts "
+                             "or options changed); use --force to replace it")
+    return "done", f"already done ({card_path(out, t)}); use --force to plan again"
 
 
-def dry_run(paper_ref: str, model: str, opts: PlanOptions) -> int:
-    """Print the exact wire parameters and a token estimate; needs no key, sends and writes nothing."""
-    import importlib
-
-    from planner.providers import MODULES
-
-    job = Job.make(paper_ref, model, opts)
-    request = first_request(job.paper, job.spec, opts, job.spec.structured)
-    params = importlib.import_module(MODULES[job.spec.provider]).wire_params(job.spec, request)
-    text = json.dumps(params, indent=2, ensure_ascii=False)
-    print(text)
-    estimate = len(request.system + "".join(m["content"] for m in request.messages)) // 4
-    print(f"\n# provider: {job.spec.provider}; model id: {job.spec.api_id}; structured output: "
-          f"{job.spec.structured}; about {estimate:,} input tokens (4 characters per token); "
-          f"at most {opts.max_tokens:,} output tokens; nothing was sent or written", file=sys.stderr)
-    return 0
+def finish(job: Job, out: Path, conv: Conversation[Plan], done: Done[Plan], provider: str, endpoint: str,
+           via: str) -> JobResult:
+    prov = provenance(job.spec, provider, endpoint, conv, via, job.paper)
+    t = trajectory(job.spec, job.paper, job.opts, done, prov)
+    try:
+        path = save_trajectory(out, t, write_card(t))
+    except PlannerError as exc:
+        return fail(job, out, conv, [str(exc)], str(exc), provider, endpoint, via)
+    return JobResult(job, "done", card=path, trajectory=t, provenance=t.provenance, **_spent(job, conv))
 
 
+def _spent(job: Job, conv: Conversation[Any]) -> dict[str, Any]:
+    tally = conv.tally
+    batch = tally.discounted
+    return {"spent_input": tally.spent_input, "spent_output": tally.spent_output,
+            "spent_cost": job.spec.cost(tally.spent_input, tally.spent_output, batch=batch) or 0.0,
+            "sync_cost": job.spec.cost(tally.spent_input, tally.spent_output) or 0.0}
+
+
+def fail(job: Job, out: Path, conv: Conversation[Any], errors: list[str], reason: str, provider: str,
+         endpoint: str, via: str) -> JobResult:
+    """Record the failure with what it cost; no card is written."""
+    prov = provenance(job.spec, provider, endpoint, conv, via, job.paper)
+    record_failure(out, job.name, {"paper": job.paper.id, "model": job.spec.name, "task": job.opts.task},
+                   reason, errors, prov.model_dump())
+    return JobResult(job, "failed", reason=reason, provenance=prov, **_spent(job, conv))
+
+
+def record_failure(out: Path, name: str, identity: dict[str, str], reason: str, errors: list[str],
+                   provenance: dict[str, Any] | None, file: str = "failures.jsonl") -> None:
+    """Append one JSON line to `out/<file>`; one write per line keeps lines whole."""
+    from planner.outdir import check_target
+
+    row = {"time": datetime.now(timezone.utc).isoformat(timespec="seconds"), "job": name, **identity,
+           "reason": redact(reason), "errors": [redact(e) for e in errors], "provenance": provenance}
+    line = json.dumps(row, ensure_ascii=False) + "\n"
+    path = out / file
+    check_target(path)
+    out.mkdir(parents=True, exist_ok=True)
+    with _failures_lock, open(path, "a", encoding="utf-8") as fh:
+        fh.write(line)

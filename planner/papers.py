@@ -2,17 +2,22 @@
 
 The library files hold only what an author has before writing the ablation section.
 The ground truth (the ablations each paper reports) lives in `papers/ground_truth/`,
-which nothing on the prompt path reads: only `planner.evaluate` opens it.
+which the author prompt never reads (planner.ground_truth).
+
+A paper's id names its output files, so two inputs must never share one: a user's
+file whose name matches a library id or another input gets a content-hash suffix
+(`resolve_all`), and a user's paper is never scored against a library paper's ground
+truth.
 """
 
 from __future__ import annotations
 
 import difflib
-import json
+import hashlib
+import logging
 import re
-import sys
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from planner.errors import UsageError
@@ -22,6 +27,7 @@ PAPERS_DIR = ROOT / "papers"
 GROUND_TRUTH_DIR = PAPERS_DIR / "ground_truth"
 TEXT_SUFFIXES = {".md", ".txt", ".markdown"}
 _FRONT = re.compile(r"\A\+\+\+\n(.*?)\n\+\+\+\n", re.S)
+log = logging.getLogger("planner.papers")
 
 
 @dataclass
@@ -35,15 +41,11 @@ class Paper:
     arxiv: str = ""
     unchecked: list[str] = field(default_factory=list)
     source: str = ""
+    origin: str = "library"  # "library", or "file" for a user's paper
 
     @property
-    def has_ground_truth(self) -> bool:
-        """True when the paper's reported ablations are known (an empty list means we could not find them)."""
-        path = GROUND_TRUTH_DIR / f"{self.id}.json"
-        try:
-            return bool(json.loads(path.read_text(encoding="utf-8")).get("ablations"))
-        except (OSError, ValueError):
-            return False
+    def sha(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
 
 def library_ids(papers_dir: Path = PAPERS_DIR) -> list[str]:
@@ -70,10 +72,11 @@ def parse_library_file(path: Path) -> Paper:
     )
 
 
-def _resolve_id(ref: str, papers_dir: Path) -> Path | None:
+def library_id(ref: str, papers_dir: Path = PAPERS_DIR) -> str | None:
+    """The library id `ref` names (exactly, else case-insensitively), if any."""
     ids = library_ids(papers_dir)
     exact = [i for i in ids if i == ref] or [i for i in ids if i.casefold() == ref.casefold()]
-    return papers_dir / f"{exact[0]}.md" if exact else None
+    return exact[0] if exact else None
 
 
 def _looks_like_path(ref: str) -> bool:
@@ -82,9 +85,9 @@ def _looks_like_path(ref: str) -> bool:
 
 def load_paper(ref: str, papers_dir: Path = PAPERS_DIR) -> Paper:
     """A library id (case-insensitive) or a path; anything else is a usage error with suggestions."""
-    path = _resolve_id(ref, papers_dir)
-    if path:
-        return parse_library_file(path)
+    found = library_id(ref, papers_dir)
+    if found:
+        return parse_library_file(papers_dir / f"{found}.md")
     if Path(ref).exists() or _looks_like_path(ref):
         from planner.paper_files import read_paper_path
 
@@ -98,6 +101,34 @@ def load_paper(ref: str, papers_dir: Path = PAPERS_DIR) -> Paper:
                      "or give a path to a .md, .txt, .tex or .pdf file or a LaTeX folder")
 
 
+def resolve_all(refs: list[str], papers_dir: Path = PAPERS_DIR) -> list[Paper]:
+    """Load every paper once, dropping repeats of the same paper and giving clashing ids a distinct suffix.
+
+    `simsiam` and `SIMSIAM` are one paper; two different files that would both be
+    called `paper` (or `a b.md` and `a-b.md`, or a file called `simsiam.md`) are not:
+    every user file whose id is already taken gets `-<8 hex of its content>` appended.
+    """
+    library = {i.casefold() for i in library_ids(papers_dir)}
+    papers: list[Paper] = []
+    taken: dict[str, str] = {}  # casefolded id -> content hash of the paper holding it
+    for ref in refs:
+        paper = load_paper(ref, papers_dir)
+        key = paper.id.casefold()
+        if taken.get(key) == paper.sha:
+            continue  # the same paper named twice
+        if paper.origin != "library" and (key in library or key in taken):
+            new_id = f"{paper.id}-{paper.sha[:8]}"
+            log.warning("paper %s would be called %r, which is already taken; it is called %r instead",
+                        paper.source, paper.id, new_id)
+            paper = replace(paper, id=new_id)
+            key = new_id.casefold()
+            if taken.get(key) == paper.sha:
+                continue
+        taken[key] = paper.sha
+        papers.append(paper)
+    return papers
+
+
 def fit_to_budget(paper: Paper, max_chars: int) -> Paper:
     """Cut the paper text to the model's budget at a fixed point, with a visible marker and a warning."""
     if len(paper.text) <= max_chars:
@@ -106,6 +137,6 @@ def fit_to_budget(paper: Paper, max_chars: int) -> Paper:
     cut = kept.rfind("\n", 0, max_chars)
     kept = kept[:cut] if cut > max_chars * 0.9 else kept
     marker = f"\n\n[... truncated by planner: {len(kept):,} of {len(paper.text):,} characters kept ...]\n"
-    print(f"warning: paper {paper.id!r} is longer than the model's context budget; "
-          f"kept the first {len(kept):,} of {len(paper.text):,} characters", file=sys.stderr)
-    return Paper(**{**paper.__dict__, "text": kept + marker})
+    log.warning("paper %r is longer than the model's context budget; kept the first %s of %s characters",
+                paper.id, f"{len(kept):,}", f"{len(paper.text):,}")
+    return replace(paper, text=kept + marker)

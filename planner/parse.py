@@ -13,10 +13,9 @@ import json
 import re
 from typing import Any
 
-from pydantic import ValidationError
-
+from planner import rules
 from planner.providers.base import Reply
-from planner.schema import Plan, strict_errors
+from planner.schema import Plan
 
 _FENCE = re.compile(r"```[A-Za-z]*\s*\n?(.*?)```", re.S)
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
@@ -40,6 +39,8 @@ def loads_lenient(text: str) -> Any:
     for candidate in candidates:
         try:
             return json.loads(candidate)
+        except RecursionError:
+            raise ValueError("the answer is JSON nested too deeply") from None
         except ValueError:
             continue
     raise ValueError("no valid JSON found")
@@ -72,8 +73,6 @@ def _normalise(obj: Any) -> dict[str, Any]:
     """Accept the shapes models actually send: bare lists, string metrics, lower-case actions."""
     if isinstance(obj, list):
         obj = {"reasoning": "", "ablations": obj}
-    if not isinstance(obj, dict):
-        raise ValueError(f"expected a JSON object with 'reasoning' and 'ablations', got {type(obj).__name__}")
     ablations = obj.get("ablations", obj.get("predictions"))
     if isinstance(ablations, list):
         obj = {**obj, "ablations": [_normalise_ablation(a) for a in ablations]}
@@ -94,19 +93,11 @@ def _normalise_ablation(item: Any) -> Any:
     return item
 
 
-def _describe(exc: ValidationError) -> list[str]:
-    errors = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "plan"
-        errors.append(f"{where}: {err['msg'].lower()}")
-    return errors
-
-
 def reply_object(reply: Reply) -> Any:
     """The JSON object a reply carries: the tool input, the tagged blocks, or JSON in the text."""
     if reply.data is not None:
         return reply.data
-    tagged = _tagged(reply.text) if reply.structured == "tagged" else None
+    tagged = _tagged(reply.text) if reply.mode == "tagged" else None
     if tagged is not None:
         return tagged
     try:
@@ -115,19 +106,18 @@ def reply_object(reply: Reply) -> Any:
         raise ValueError("the answer is not valid JSON: " + _excerpt(reply.text)) from None
 
 
-def parse_plan(reply: Reply, count: int) -> tuple[Plan | None, list[str]]:
-    """The plan in `reply` and every rule it breaks (an empty list means it is valid)."""
+def parse_plan(reply: Reply, count: int) -> tuple[Plan | None, list[str], list[str]]:
+    """The plan in `reply` if it meets every rule (made card-safe), its errors, and its warnings."""
     notes = ["the answer was cut off at the token limit; write shorter fields"] if reply.truncated else []
     try:
         obj = reply_object(reply)
     except ValueError as exc:
-        return None, [*notes, str(exc)]
-    try:
-        plan = Plan.model_validate(_normalise(obj))
-    except (ValidationError, ValueError) as exc:
-        errors = _describe(exc) if isinstance(exc, ValidationError) else [str(exc)]
-        return None, [*notes, *errors]
-    return plan, [*notes, *strict_errors(plan, count)]
+        return None, [*notes, str(exc)], []
+    plan, errors = rules.validate(_normalise(obj) if isinstance(obj, (dict, list)) else obj, count)
+    if plan is None or errors or notes:
+        return None, [*notes, *errors], []
+    safe, warnings = rules.normalise(plan)
+    return safe, [], warnings
 
 
 def _excerpt(text: str) -> str:

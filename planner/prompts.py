@@ -1,7 +1,10 @@
-"""Prompt templates: jinja2 files in `prompts/` (or `--prompts DIR`), rendered strictly.
+"""Prompt templates: jinja2 files in `prompts/` (or `--prompts DIR`), rendered strictly and sandboxed.
 
 StrictUndefined turns a misspelt variable into an error instead of an empty string in
-a prompt; a user's folder overrides our templates file by file.
+a prompt; a user's folder overrides our templates file by file. Templates render in
+jinja2's sandbox, so a template (ours or one a user was sent) can format text but not
+reach Python internals: `{{ ''.__class__ }}`-style escapes to run commands fail with a
+one-line error, even under --dry-run.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 
 from planner.errors import UsageError
 
@@ -24,7 +28,7 @@ def _environment(override: Path | None) -> jinja2.Environment:
         if not override.is_dir():
             raise UsageError(f"--prompts {override}: no such folder; give a folder of .j2 templates")
         folders.insert(0, str(override))
-    return jinja2.Environment(
+    return SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(folders),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
@@ -41,3 +45,10 @@ def render(name: str, override: Path | None = None, **variables: Any) -> str:
         raise UsageError(f"prompt template {name}.j2 uses an undefined variable ({exc.message})") from None
     except jinja2.TemplateSyntaxError as exc:
         raise UsageError(f"prompt template {exc.filename}:{exc.lineno}: {exc.message}") from None
+    except jinja2.exceptions.SecurityError as exc:
+        raise UsageError(f"prompt template {name}.j2 tried an unsafe operation ({exc}); templates may only "
+                         "format the variables they are given") from None
+    except UsageError:
+        raise
+    except Exception as exc:  # a user's template can fail in any way an expression can
+        raise UsageError(f"prompt template {name}.j2 failed: {type(exc).__name__}: {exc}") from None

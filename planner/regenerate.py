@@ -2,11 +2,14 @@
 
 Neither step calls a model. One bad file is reported and counted but never stops the
 others, so a folder of two thousand cards with one broken card still imports.
+Regenerating writes a file only when its content changed (an unchanged tree of
+thousands of cards costs reads, not thousands of flushed renames) and deletes only
+stale pages it made itself.
 """
 
 from __future__ import annotations
 
-import sys
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,31 +17,51 @@ from pathlib import Path
 from planner.card import read_card_file, write_card
 from planner.errors import PlannerError, UsageError
 from planner.index import render_index
+from planner.outdir import previously_derived, record_derived
 from planner.schema import Trajectory
-from planner.site import write_site
-from planner.store import atomic_write, card_path, load_trajectory, save_trajectory, sweep_temp_files, trajectory_files
+from planner.site import site_files
+from planner.store import (
+    card_path, json_path, load_trajectory, remove_derived, save_trajectory, trajectory_files, write_if_changed,
+)
+
+log = logging.getLogger("planner.regenerate")
+NOT_CARDS = {".json", ".jsonl", ".html", ".png", ".pdf"}  # what a planner output folder holds besides cards
+NOT_CARD_NAMES = {"trajectories.md", "README.md", "report.md"}
+SKIPPED_FOLDERS = {"site", "eval", "export"}
 
 
 @dataclass
 class Summary:
     done: int = 0
+    unchanged: int = 0
     failed: list[str] = field(default_factory=list)
     warnings: int = 0
 
     def fail(self, message: str) -> None:
         self.failed.append(message)
-        print(f"error: {message}", file=sys.stderr)
+        log.error("%s", message)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    real, root = path.resolve(), folder.resolve()
+    return real == root or root in real.parents
 
 
 def card_files(paths: Iterable[Path]) -> list[Path]:
-    """Expand folders recursively; any file name counts, hidden files and folders do not."""
+    """Card files in the given files and folders (recursively): not hidden, not links out of the folder,
+    and not what a planner output folder holds besides cards (JSON, pages, index, reports)."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files += sorted(
-                p for p in path.rglob("*")
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
+            for p in sorted(path.rglob("*")):
+                rel = p.relative_to(path).parts
+                if (any(part.startswith(".") for part in rel) or rel[0] in SKIPPED_FOLDERS
+                        or p.suffix.lower() in NOT_CARDS or p.name in NOT_CARD_NAMES or not p.is_file()):
+                    continue
+                if not _inside(p, path):
+                    log.warning("%s: skipped, a link that points outside %s", p, path)
+                    continue
+                files.append(p)
         elif path.exists():
             files.append(path)
         else:
@@ -46,19 +69,41 @@ def card_files(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
-def import_cards(paths: list[Path], out: Path) -> Summary:
+def _import_one(path: Path, out: Path, force: bool) -> tuple[Trajectory, bool]:
+    """Store one card's trajectory; (trajectory, False) when an identical one is stored already."""
+    t = read_card_file(path)
+    target = json_path(out, t)
+    if target.is_file():
+        try:
+            stored = load_trajectory(target)
+        except PlannerError:
+            stored = None
+        same = stored is not None and (stored.model, stored.paper, stored.task, stored.plan) == (
+            t.model, t.paper, t.task, t.plan)
+        if same:
+            return stored, False
+        if not force:
+            what = "a planned trajectory (with its cost and provenance)" if stored and stored.provenance.provider \
+                else "another trajectory"
+            raise PlannerError(f"{path}: {target} already holds {what}; use --force to replace it with this card")
+    save_trajectory(out, t, write_card(t))
+    return t, True
+
+
+def import_cards(paths: list[Path], out: Path, force: bool = False) -> Summary:
     """Read each card and store it as `<out>/.../<paper>.json` beside its regenerated card."""
     summary = Summary()
-    sweep_temp_files(out)
     for path in card_files(paths):
         try:
-            t = read_card_file(path)
-            save_trajectory(out, t, write_card(t))
+            t, written = _import_one(path, out, force)
         except PlannerError as exc:
             summary.fail(str(exc))
             continue
+        if not written:
+            summary.unchanged += 1
+            continue
         for warning in t.provenance.warnings:
-            print(f"warning: {path}: breaks the strict rules for new plans: {warning}", file=sys.stderr)
+            log.warning("%s: breaks the strict rules for new plans: %s", path, warning)
         summary.warnings += len(t.provenance.warnings)
         summary.done += 1
     return summary
@@ -69,7 +114,8 @@ def load_all(out: Path, summary: Summary) -> list[Trajectory]:
     for path in trajectory_files(out):
         try:
             t = load_trajectory(path)
-            card_path(out, t)  # refuses names that would leave `out`
+            if json_path(out, t) != path:
+                raise PlannerError(f"{path}: its fields name another place ({json_path(out, t)}); fix or remove it")
             trajectories.append(t)
         except PlannerError as exc:
             summary.fail(str(exc))
@@ -77,18 +123,26 @@ def load_all(out: Path, summary: Summary) -> list[Trajectory]:
 
 
 def regenerate(out: Path) -> tuple[Summary, list[Trajectory]]:
-    """Rewrite every card, the markdown index and the site from the stored trajectories."""
+    """Rewrite (where changed) every card, the markdown index and the site from the stored trajectories."""
     if not out.is_dir():
         raise UsageError(f"{out}: no such folder; run import-cards or run first, or pass --out")
     summary = Summary()
-    sweep_temp_files(out)
     trajectories = load_all(out, summary)
+    kept = []
     for t in trajectories:
         try:
-            atomic_write(card_path(out, t), write_card(t))
-            summary.done += 1
+            changed = write_if_changed(card_path(out, t), write_card(t))
         except PlannerError as exc:
             summary.fail(str(exc))
-    atomic_write(out / "trajectories.md", render_index(trajectories, out))
-    write_site(trajectories, out)
-    return summary, trajectories
+            continue
+        kept.append(t)
+        summary.done += 1
+        summary.unchanged += not changed
+    derived = {out / "trajectories.md": render_index(kept, out)}
+    derived.update(site_files(kept, out))
+    for path, text in derived.items():
+        write_if_changed(path, text)
+    for stale in previously_derived(out) - set(derived):  # pages of trajectories that are gone, made by us
+        remove_derived(stale)
+    record_derived(out, set(derived))
+    return summary, kept

@@ -1,14 +1,13 @@
-"""The data model: ablations, plans and trajectories, and the strict rules for new plans.
+"""The data model: ablations, plans and trajectories, and where each trajectory came from.
 
 The models are deliberately lenient (any string for an action, empty lists allowed)
 because imported cards must be kept exactly as they were written. The strict rules
-that every plan *we* make must meet live in `strict_errors`, which both the planner
-(to ask for a repair) and the importer (to warn) use.
+that every plan *we* make must meet live in planner.rules.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -39,19 +38,34 @@ class Plan(_Model):
 
 
 class Provenance(_Model):
-    """Where a trajectory came from; every field is optional because imported cards carry none."""
+    """Where a trajectory came from; every field is optional because imported cards carry none.
+
+    Tokens and cost are those of the answers the plan rests on; `cached` says they were
+    served from the response cache (nothing was spent on this run), `via` how they were
+    asked for, `batch_ids` the provider batches that answered, and `sync_cost_usd` what
+    the same answers cost without the batch discount.
+    """
 
     provider: str | None = None
     model_id: str | None = None
+    endpoint: str | None = None
     created: str | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
     cost_usd: float | None = None
+    sync_cost_usd: float | None = None
     latency_s: float | None = None
     attempts: int | None = None
     repairs: int | None = None
+    cached: bool = False
+    via: str | None = None
+    batch_ids: list[str] = Field(default_factory=list)
     prompt_sha256: str | None = None
+    request_sha256: str | None = None
+    paper_origin: str | None = None  # "library", or the path of a user's paper file
+    paper_sha256: str | None = None
     source: str | None = None
+    card_layout: str | None = None  # how an imported card deviated from the standard layout
     warnings: list[str] = Field(default_factory=list)
 
 
@@ -77,75 +91,3 @@ class Trajectory(_Model):
 def model_slug(display_name: str) -> str:
     """The folder name of a model: the published cards drop the dots (claude-3.5 -> claude-35)."""
     return display_name.replace(".", "")
-
-
-def strict_errors(plan: Plan, count: int | None) -> list[str]:
-    """Every way `plan` breaks the rules for new plans, as sentences a model can act on.
-
-    `count` is the exact number of ablations required (None skips the count check,
-    for imported cards whose task count is unknown).
-    """
-    errors: list[str] = []
-    if not plan.reasoning.strip():
-        errors.append("reasoning is empty")
-    if count is not None and len(plan.ablations) != count:
-        errors.append(f"expected exactly {count} ablations, got {len(plan.ablations)}")
-    seen: set[str] = set()
-    for i, ab in enumerate(plan.ablations, 1):
-        errors.extend(f"ablation {i} ({ab.name.strip() or 'unnamed'}): {e}" for e in _ablation_errors(ab))
-        key = ab.name.strip().casefold()
-        if key and key in seen:
-            errors.append(f"ablation {i}: name {ab.name.strip()!r} is used twice; names must be unique")
-        seen.add(key)
-    return errors
-
-
-def _ablation_errors(ab: Ablation) -> list[str]:
-    errors = [f"{field} is empty" for field in ("name", "ablated_part") if not getattr(ab, field).strip()]
-    if ab.action not in ACTIONS:
-        errors.append(f"action {ab.action!r} is not one of {', '.join(ACTIONS)}")
-    elif ab.action == "REMOVE" and ab.replacement:
-        errors.append("REMOVE must not carry replacements")
-    elif ab.action != "REMOVE" and not ab.replacement:
-        errors.append(f"{ab.action} needs at least one replacement")
-    if any(not r.strip() for r in ab.replacement):
-        errors.append("a replacement is an empty string")
-    if not ab.metrics:
-        errors.append("metrics are empty")
-    elif any(not m.strip() for m in ab.metrics):
-        errors.append("a metric is an empty string")
-    return errors
-
-
-def plan_json_schema(count: int) -> dict[str, Any]:
-    """The JSON schema providers enforce natively (OpenAI strict mode, Anthropic tool input).
-
-    Written by hand rather than generated so it stays inside the subset that OpenAI's
-    strict mode accepts (every property required, no additionalProperties).
-    """
-    text = {"type": "string", "minLength": 1}
-    ablation = {
-        "type": "object",
-        "properties": {
-            "name": {**text, "description": "short unique name of the ablation"},
-            "ablated_part": {**text, "description": "the one component, loss term or setting tested"},
-            "action": {"type": "string", "enum": list(ACTIONS)},
-            "replacement": {
-                "type": "array",
-                "items": text,
-                "description": "alternatives for REPLACE or ADD; empty for REMOVE",
-            },
-            "metrics": {"type": "array", "items": text, "minItems": 1},
-        },
-        "required": ["name", "ablated_part", "action", "replacement", "metrics"],
-        "additionalProperties": False,
-    }
-    return {
-        "type": "object",
-        "properties": {
-            "reasoning": {**text, "description": "your discussion of the method and why these ablations matter"},
-            "ablations": {"type": "array", "items": ablation, "minItems": count, "maxItems": count},
-        },
-        "required": ["reasoning", "ablations"],
-        "additionalProperties": False,
-    }

@@ -8,7 +8,6 @@ pages need nothing from the network and open from file://.
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from pathlib import Path
 
@@ -16,9 +15,9 @@ import jinja2
 from markupsafe import Markup
 
 from planner.card import PLAN_BOXES, REASONING
-from planner.index import TASK_TITLES, build_grids
+from planner.index import TASK_TITLES, build_grids, href
 from planner.schema import Trajectory
-from planner.store import atomic_write, trajectory_base
+from planner.store import trajectory_base
 
 
 @cache
@@ -46,7 +45,8 @@ def render_reasoning(text: str) -> Markup:
 
 
 def page_path(site: Path, out: Path, t: Trajectory) -> Path:
-    return site / trajectory_base(out, t).relative_to(out).with_suffix(".html")
+    base = trajectory_base(out, t).relative_to(out)
+    return site / base.with_name(base.name + ".html")
 
 
 def render_page(t: Trajectory, home: str) -> str:
@@ -56,25 +56,19 @@ def render_page(t: Trajectory, home: str) -> str:
 
 
 def render_index_page(trajectories: list[Trajectory], site: Path, out: Path) -> str:
-    def page_href(t: Trajectory) -> str:
-        return page_path(site, out, t).relative_to(site).as_posix()
-
     return _env().get_template("site_index.html.j2").render(
-        grids=build_grids(trajectories), total=len(trajectories), page_href=page_href
+        grids=build_grids(trajectories), total=len(trajectories),
+        page_href=lambda t: href(page_path(site, out, t), site),
     )
 
 
-def write_site(trajectories: list[Trajectory], out: Path) -> Path:
-    """Write `out/site/`; returns the path of its index page."""
+def site_files(trajectories: list[Trajectory], out: Path) -> dict[Path, str]:
+    """Every page of `out/site/` and its text: one per trajectory, and the index."""
     site = out / "site"
-    written = set()
+    files = {}
     for t in trajectories:
         path = page_path(site, out, t)
-        home = Path(os.path.relpath(site / "index.html", path.parent)).as_posix()
-        atomic_write(path, render_page(t, home))
-        written.add(path)
-    index = site / "index.html"
-    atomic_write(index, render_index_page(trajectories, site, out))
-    for stale in set(site.rglob("*.html")) - written - {index}:  # pages of trajectories that are gone
-        stale.unlink()
-    return index
+        depth = len(path.relative_to(site).parts) - 1
+        files[path] = render_page(t, "../" * depth + "index.html")
+    files[site / "index.html"] = render_index_page(trajectories, site, out)
+    return files

@@ -1,4 +1,4 @@
-"""The output folder: where trajectories, cards and indexes live, and how they are written.
+"""Where trajectories, cards and derived files live under the output folder, and how they are written.
 
 Layout under DIR (default `outputs`):
   lm-planner/<slug>/<paper>.md / .json            author-task cards and their trajectories
@@ -6,76 +6,117 @@ Layout under DIR (default `outputs`):
   trajectories.md                                 the papers x models index
   site/                                           the browsable HTML site
 
-Every write is atomic: a kill at any moment leaves either the old file or the new one.
+Every write is atomic (a kill at any moment leaves the old file or the whole new
+one) and goes through `outdir.check_target`, which refuses links. Names become path
+segments only if a file system takes them as one name: no separators, no `..`, no
+control characters, not hidden, not reserved for our own folders.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from planner.errors import PlannerError, UsageError
+from planner.outdir import STATE, check_target
 from planner.schema import Trajectory
 
-_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,127}")
-_TMP_PREFIX = ".planner-tmp-"
-_DERIVED = ("site", "eval", "export")  # folders under DIR that hold no trajectories
+TMP_PREFIX = ".planner-tmp-"
+RESERVED = {"site", "eval", "export", "reviewer", STATE, "trajectories.md", "failures.jsonl"}
+MAX_NAME_BYTES = 240  # a file name may hold 255 bytes; leave room for ".json" and temp prefixes
+_FORBIDDEN = re.compile(r"[/\\\x00-\x1f\x7f\u2028\u2029]")
 
 
 def safe_segment(name: str, what: str) -> str:
-    """Refuse any name that could leave the output folder or make an odd file name."""
-    if not _SEGMENT.fullmatch(name) or ".." in name:
-        raise UsageError(
-            f"{what} {name!r} cannot be used in a path: use letters, digits, '.', '_', '+' or '-'"
-        )
+    """Refuse any name that could leave the output folder, hide, or not be one file name."""
+    problem = None
+    if not name or name != name.strip():
+        problem = "is empty or starts or ends with a space"
+    elif _FORBIDDEN.search(name) or ".." in name:
+        problem = "holds a path separator, '..' or a control character"
+    elif name.startswith("."):
+        problem = "starts with '.' (hidden files are not read back)"
+    elif len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        problem = f"is longer than {MAX_NAME_BYTES} bytes"
+    elif name.casefold() in {r.casefold() for r in RESERVED}:
+        problem = "is reserved for planner's own folders"
+    if problem:
+        raise UsageError(f"{what} {name[:80]!r} cannot be used as a file name: it {problem}")
     return name
 
 
 def trajectory_base(out: Path, t: Trajectory) -> Path:
     """The path of a trajectory's files without the suffix (`.md` card, `.json` data)."""
     folder = out if t.task == "author" else out / "reviewer"
-    return folder / safe_segment(t.planner, "planner") / safe_segment(t.slug, "model") / safe_segment(t.paper, "paper")
+    return (folder / safe_segment(t.planner, "planner") / safe_segment(t.slug, "model")
+            / safe_segment(t.paper, "paper"))
 
 
 def card_path(out: Path, t: Trajectory) -> Path:
-    return trajectory_base(out, t).with_suffix(".md")
+    base = trajectory_base(out, t)
+    return base.with_name(base.name + ".md")
 
 
 def json_path(out: Path, t: Trajectory) -> Path:
-    return trajectory_base(out, t).with_suffix(".json")
+    base = trajectory_base(out, t)
+    return base.with_name(base.name + ".json")
 
 
 def atomic_write(path: Path, data: str, durable: bool = False) -> None:
     """Write `data` so that readers (and a kill) see either the old file or the whole new one.
 
-    The temp file sits beside the target (a rename is only atomic within one file
-    system); one orphaned by SIGKILL is removed by `sweep_temp_files` on the next run.
-    `durable` adds an fsync so the data also survives a power cut: worth it for the
-    trajectories (paid for with model calls), not for files regenerated from them.
+    The temp file sits beside the target under a unique name (a rename is atomic only
+    within one file system); one orphaned by SIGKILL is removed by `sweep_temp_files`.
+    `durable` adds an fsync so the data also survives a power cut: worth it for what
+    was paid for with model calls, not for files regenerated from it.
     """
+    check_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f"{_TMP_PREFIX}{os.getpid()}-{path.name}"
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TMP_PREFIX)
     try:
-        with open(tmp, "wb") as fh:
+        with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode("utf-8"))
             if durable:
                 fh.flush()
                 os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        Path(tmp).unlink(missing_ok=True)
         raise
 
 
+def write_if_changed(path: Path, data: str) -> bool:
+    """Write only when the content differs: replacing a file by rename makes ext4 flush it, and
+    thousands of such flushes stall a regenerate that changed nothing. True when written."""
+    check_target(path)
+    encoded = data.encode("utf-8")
+    try:
+        if path.stat().st_size == len(encoded) and path.read_bytes() == encoded:
+            return False
+    except OSError:
+        pass
+    atomic_write(path, data)
+    return True
+
+
+def remove_derived(path: Path) -> None:
+    """Delete a file planner made (callers pass only paths from the derived-files record)."""
+    check_target(path)
+    if path.is_file() and not path.is_symlink():
+        path.unlink()
+
+
 def sweep_temp_files(out: Path) -> int:
-    """Remove temp files a killed run left under `out`; returns how many."""
+    """Remove temp files a killed run left under `out` (call only while holding the folder's lock)."""
     removed = 0
     if out.is_dir():
-        for stray in out.rglob(f"{_TMP_PREFIX}*"):
-            stray.unlink(missing_ok=True)
-            removed += 1
+        for stray in out.rglob(f"{TMP_PREFIX}*"):
+            if stray.is_file() and not stray.is_symlink():
+                stray.unlink(missing_ok=True)
+                removed += 1
     return removed
 
 
@@ -88,14 +129,18 @@ def save_trajectory(out: Path, t: Trajectory, card_text: str) -> Path:
 
 
 def trajectory_files(out: Path) -> Iterator[Path]:
-    """Every stored trajectory JSON, in a stable order."""
+    """Every stored trajectory JSON, in a stable order; links and hidden files are not followed."""
     patterns = ("*/*/*.json", "reviewer/*/*/*.json")
     found = {p for pattern in patterns for p in out.glob(pattern)}
-    yield from sorted(
-        p for p in found
-        if p.parts[len(out.parts)] not in _DERIVED
-        and not any(part.startswith(".") for part in p.relative_to(out).parts)
-    )
+    for path in sorted(found):
+        rel = path.relative_to(out)
+        if rel.parts[0] in RESERVED - {"reviewer"} or any(part.startswith(".") for part in rel.parts):
+            continue
+        if rel.parts[0] == "reviewer" and len(rel.parts) != 4:
+            continue
+        if any((out / Path(*rel.parts[:i])).is_symlink() for i in range(1, len(rel.parts) + 1)):
+            continue
+        yield path
 
 
 def load_trajectory(path: Path) -> Trajectory:
@@ -103,6 +148,6 @@ def load_trajectory(path: Path) -> Trajectory:
         return Trajectory.from_json(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise PlannerError(f"{path}: cannot read ({exc.strerror})") from None
-    except ValueError as exc:
+    except (ValueError, UnicodeDecodeError) as exc:
         first = str(exc).splitlines()
-        raise PlannerError(f"{path}: not a trajectory JSON file ({' '.join(first[:3])})") from None
+        raise PlannerError(f"{path}: not a trajectory JSON file ({' '.join(first[:3])[:200]})") from None

@@ -1,24 +1,36 @@
-"""Provider registry: a provider is one module here plus one entry in `MODULES`.
+"""Provider registry: a provider is one adapter module plus one entry in each table here.
 
-Modules are imported only when a command needs them, so the SDKs stay out of
-`--help` and of the commands that never call a model.
+Adapter modules import their SDK, so they are imported only when a command needs
+them; `--help` and the commands that never call a model stay light.
 """
 
 from __future__ import annotations
 
 import importlib
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-from planner.providers.base import Provider
-from planner.registry import ModelSpec
+if TYPE_CHECKING:
+    from planner.providers.base import Provider
+    from planner.registry import ModelSpec
 
-MODULES = {
+# provider -> the adapter module that speaks its wire format
+ADAPTERS = {
     "openai": "planner.providers.openai_chat",
     "openrouter": "planner.providers.openai_chat",
     "compatible": "planner.providers.openai_chat",
     "anthropic": "planner.providers.anthropic_messages",
 }
+# provider -> the module that drives its asynchronous batch engine (the others run synchronously)
+BATCH_ENGINES = {
+    "openai": "planner.providers.openai_batch",
+    "anthropic": "planner.providers.anthropic_batch",
+}
 
 
-def make_provider(spec: ModelSpec, base_url: str | None, timeout: float) -> Provider:
-    module = importlib.import_module(MODULES[spec.provider])
-    return module.create(spec, base_url=base_url, timeout=timeout)
+def adapter(spec: "ModelSpec") -> ModuleType:
+    return importlib.import_module(ADAPTERS[spec.provider])
+
+
+def make_provider(spec: "ModelSpec", base_url: str | None, timeout: float) -> "Provider":
+    return adapter(spec).create(spec, base_url=base_url, timeout=timeout)

@@ -1,8 +1,9 @@
 """Anthropic Messages. Structured output is a forced tool call whose input schema is the plan.
 
 Forcing the tool (`tool_choice` of type "tool") makes the model answer with exactly
-one `tool_use` block, whose `input` is the plan object; there is no JSON text to
-scrape out of prose.
+one `tool_use` block whose `input` is the plan object: no JSON to scrape out of prose.
+The same params travel in a Message Batches request, and a batch result's message
+goes through the same `reply_from_body` as a synchronous answer.
 """
 
 from __future__ import annotations
@@ -11,74 +12,96 @@ import json
 import os
 from typing import Any
 
-import anthropic
-
-from planner.providers.base import Reply, Request, api_key, classify, retry_after_seconds, scrub
+from planner.providers.base import BadResponse, OutputMode, Reply, Request, classify
+from planner.providers.sdk import Endpoint, api_key, call_raw, check_base_url, kwargs_for, status_message
 from planner.registry import ModelSpec
 
+PATH = "/v1/messages"
 
-def wire_params(spec: ModelSpec, request: Request) -> dict[str, Any]:
-    """The exact keyword arguments sent to `messages.create` (also shown by --dry-run)."""
-    params: dict[str, Any] = {
+
+def endpoint(spec: ModelSpec, base_url: str | None) -> Endpoint:
+    url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com"
+    return Endpoint(check_base_url(url), api_key("ANTHROPIC_API_KEY", required=not base_url))
+
+
+def wire_body(spec: ModelSpec, request: Request) -> dict[str, Any]:
+    """The exact JSON body of POST /v1/messages (also --dry-run's output and a batch request's params)."""
+    body: dict[str, Any] = {
         "model": request.model_id,
         "max_tokens": request.max_tokens,
         "system": request.system,
-        "messages": request.messages,
+        "messages": request.chat(),
     }
     if request.temperature is not None:
-        # The current SDK's typed signature has no temperature; the Messages API still takes it
-        # for the models that support it, so it travels in the body as the SDK documents.
-        params["extra_body"] = {"temperature": request.temperature}
-    if request.structured == "tool":
-        params["tools"] = [{
+        body["temperature"] = request.temperature
+    if request.mode is OutputMode.TOOL:
+        body["tools"] = [{
             "name": request.tool_name,
             "description": "Submit your structured answer.",
             "input_schema": request.schema,
         }]
-        params["tool_choice"] = {"type": "tool", "name": request.tool_name}
-    return params
+        body["tool_choice"] = {"type": "tool", "name": request.tool_name}
+    return body
+
+
+def reply_from_body(body: Any, mode: OutputMode, tool_name: str, what: str) -> Reply:
+    """A Reply from a Message object, or BadResponse when the object is not one."""
+    content = body.get("content") if isinstance(body, dict) else None
+    if not isinstance(content, list):
+        raise BadResponse(f"{what}: the answer has no content")
+    blocks = [b for b in content if isinstance(b, dict)]
+    data = next((b.get("input") for b in blocks if b.get("type") == "tool_use" and b.get("name") == tool_name),
+                None)
+    if data is not None:
+        text = json.dumps(data, ensure_ascii=False)
+    else:
+        text = "".join(b["text"] for b in blocks if b.get("type") == "text" and isinstance(b.get("text"), str))
+    usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
+    return Reply(
+        text=text,
+        data=data if isinstance(data, dict) else None,
+        input_tokens=_count(usage.get("input_tokens")),
+        output_tokens=_count(usage.get("output_tokens")),
+        truncated=body.get("stop_reason") == "max_tokens",
+        mode=mode.value,
+        meta={"stop_reason": body.get("stop_reason")},
+    )
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and value >= 0 else 0
 
 
 class AnthropicMessages:
     def __init__(self, spec: ModelSpec, base_url: str | None, timeout: float) -> None:
+        import anthropic
+
+        from planner.providers import http
+
         self.name = "anthropic"
         self.spec = spec
-        self._key = api_key("ANTHROPIC_API_KEY", required=not base_url)
-        url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
-        # max_retries=0: planner.retry owns retrying.
-        self.client = anthropic.Anthropic(api_key=self._key or "not-needed", base_url=url, timeout=timeout, max_retries=0)
+        where = endpoint(spec, base_url)
+        self.endpoint = where.public
+        self.timeout = timeout
+        self.client = anthropic.Anthropic(api_key=where.key or "not-needed", base_url=where.url, timeout=timeout,
+                                          max_retries=0, http_client=http.client(timeout))
+
+    def what(self) -> str:
+        return f"anthropic model {self.spec.api_id}"
 
     def complete(self, request: Request) -> Reply:
-        what = f"anthropic model {self.spec.api_id}"
+        import anthropic
+
+        from planner.providers.http import retry_after_seconds
+
+        create = self.client.messages.with_raw_response.create
         try:
-            message = self.client.messages.create(**wire_params(self.spec, request))
+            raw = call_raw(create, kwargs_for(create, wire_body(self.spec, request)), self.timeout, self.what(),
+                           anthropic)
         except anthropic.APIStatusError as exc:
-            raise classify(exc.status_code, scrub(_message(exc), self._key),
-                           retry_after_seconds(exc.response.headers), what) from None
-        except anthropic.APITimeoutError:
-            raise classify(None, "request timed out", None, what) from None
-        except anthropic.APIConnectionError as exc:
-            raise classify(None, f"connection failed ({scrub(str(exc), self._key)})", None, what) from None
-        data = next((b.input for b in message.content if b.type == "tool_use" and b.name == request.tool_name), None)
-        text = json.dumps(data, ensure_ascii=False) if data is not None else "".join(
-            b.text for b in message.content if b.type == "text"
-        )
-        return Reply(
-            text=text,
-            data=data if isinstance(data, dict) else None,
-            input_tokens=message.usage.input_tokens,
-            output_tokens=message.usage.output_tokens,
-            truncated=message.stop_reason == "max_tokens",
-            structured=request.structured,
-            meta={"stop_reason": message.stop_reason},
-        )
-
-
-def _message(exc: anthropic.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        return str(body["error"].get("message", exc.message))[:300]
-    return str(exc.message)[:300]
+            raise classify(exc.status_code, status_message(exc), retry_after_seconds(exc.response.headers),
+                           self.what(), self.spec.retired) from None
+        return reply_from_body(raw, request.mode, request.tool_name, self.what())
 
 
 def create(spec: ModelSpec, base_url: str | None, timeout: float) -> AnthropicMessages:

@@ -1,9 +1,10 @@
 """OpenAI Chat Completions: OpenAI itself, OpenRouter, and any OpenAI-compatible server.
 
-Structured output is OpenAI's strict json_schema response format. We send it through
-`chat.completions.create` with the schema as a typed `response_format` rather than the
-`parse` helper, because `parse` raises on an invalid answer and drops the raw text
-that our repair turn must quote back to the model.
+Structured output is OpenAI's strict json_schema response format, sent through
+`chat.completions.create` (raw response) rather than the `parse` helper: `parse`
+raises on an invalid answer and drops the raw text our repair turn must quote back.
+The same body travels in an OpenAI batch line, and a batch result's body goes
+through the same `reply_from_body` as a synchronous answer.
 """
 
 from __future__ import annotations
@@ -11,113 +12,133 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import openai
-
 from planner.errors import UsageError
 from planner.providers.base import (
-    Reply, Request, StructuredOutputUnsupported, api_key, classify, retry_after_seconds, scrub,
+    BadResponse, OutputMode, PermanentError, Reply, Request, StructuredOutputUnsupported, classify,
 )
+from planner.providers.sdk import Endpoint, api_key, call_raw, check_base_url, kwargs_for, status_message
 from planner.registry import ModelSpec
 
 OPENROUTER_URL = "https://openrouter.ai/api/v1"
+PATH = "/v1/chat/completions"
 
 
-def _endpoint(spec: ModelSpec, base_url: str | None) -> tuple[str | None, str | None]:
-    """(base URL, key) for the provider; the key is required unless a local URL is given."""
+def endpoint(spec: ModelSpec, base_url: str | None) -> Endpoint:
+    """Where requests for `spec` go and with which key; a key is required unless --base-url is given."""
     if spec.provider == "openrouter":
         url = base_url or os.environ.get("OPENROUTER_BASE_URL") or OPENROUTER_URL
-        return url, api_key("OPENROUTER_API_KEY", required=not base_url)
+        return Endpoint(check_base_url(url), api_key("OPENROUTER_API_KEY", required=not base_url))
     if spec.provider == "compatible":
         url = base_url or os.environ.get("OPENAI_BASE_URL")
         if not url:
             raise UsageError(f"model {spec.name!r} needs an endpoint: pass --base-url http://host:port/v1 "
                              "or set OPENAI_BASE_URL")
-        return url, api_key("OPENAI_API_KEY", required=False)
-    return base_url or os.environ.get("OPENAI_BASE_URL") or None, api_key("OPENAI_API_KEY", required=not base_url)
+        return Endpoint(check_base_url(url), api_key("OPENAI_API_KEY", required=False))
+    url = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
+    return Endpoint(check_base_url(url), api_key("OPENAI_API_KEY", required=not base_url))
 
 
-def wire_params(spec: ModelSpec, request: Request) -> dict[str, Any]:
-    """The exact keyword arguments sent to `chat.completions.create` (also shown by --dry-run)."""
-    params: dict[str, Any] = {
+def wire_body(spec: ModelSpec, request: Request) -> dict[str, Any]:
+    """The exact JSON body of POST /chat/completions (also shown by --dry-run and sent in batch lines)."""
+    body: dict[str, Any] = {
         "model": request.model_id,
-        "messages": [{"role": "system", "content": request.system}, *request.messages],
+        "messages": [{"role": "system", "content": request.system}, *request.chat()],
     }
-    if spec.provider == "openai":
-        params["max_completion_tokens"] = request.max_tokens
-    else:
-        params["max_tokens"] = request.max_tokens
+    body["max_completion_tokens" if spec.provider == "openai" else "max_tokens"] = request.max_tokens
     if request.temperature is not None:
-        params["temperature"] = request.temperature
+        body["temperature"] = request.temperature
     if request.reasoning_effort:
-        params["reasoning_effort"] = request.reasoning_effort
+        body["reasoning_effort"] = request.reasoning_effort
     if request.seed is not None:
-        params["seed"] = request.seed
-    if request.structured == "json_schema":
-        params["response_format"] = {
+        body["seed"] = request.seed
+    if request.mode is OutputMode.JSON_SCHEMA:
+        body["response_format"] = {
             "type": "json_schema",
             "json_schema": {"name": request.tool_name, "strict": True, "schema": request.schema},
         }
-    elif request.structured == "json_object":
+    elif request.mode is OutputMode.JSON_OBJECT:
         # llama.cpp's server (and others) take the schema here and enforce it with a grammar.
-        params["response_format"] = {"type": "json_object", "schema": request.schema}
-    return params
+        body["response_format"] = {"type": "json_object", "schema": request.schema}
+    return body
+
+
+def reply_from_body(body: Any, mode: OutputMode, tool_name: str, what: str) -> Reply:
+    """A Reply from a chat.completion object, or BadResponse when the object is not one."""
+    choices = body.get("choices") if isinstance(body, dict) else None
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise BadResponse(f"{what}: the answer has no choices")
+    choice = choices[0]
+    message = choice.get("message")
+    if not isinstance(message, dict):
+        raise BadResponse(f"{what}: the answer's choice has no message")
+    content = message.get("content")
+    if content is not None and not isinstance(content, str):
+        raise BadResponse(f"{what}: the answer's content is not text")
+    usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
+    return Reply(
+        text=content or "",
+        input_tokens=_count(usage.get("prompt_tokens")),
+        output_tokens=_count(usage.get("completion_tokens")),
+        truncated=choice.get("finish_reason") == "length",
+        mode=mode.value,
+        meta={"finish_reason": choice.get("finish_reason"), "refusal": message.get("refusal")},
+    )
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and value >= 0 else 0
+
+
+def refusal(status: int, message: str, request: Request, spec: ModelSpec, what: str) -> Exception | None:
+    """StructuredOutputUnsupported when a compatible server refused our response format."""
+    if (
+        status in (400, 422, 500)  # llama-cpp-python answers an unknown format with 500
+        and request.mode in (OutputMode.JSON_SCHEMA, OutputMode.JSON_OBJECT)
+        and spec.provider != "openai"
+        and any(word in message.lower() for word in ("response_format", "json_schema", "json_object"))
+    ):
+        return StructuredOutputUnsupported(f"{what}: {request.mode.value} refused ({message[:200]})")
+    return None
 
 
 class OpenAIChat:
     def __init__(self, spec: ModelSpec, base_url: str | None, timeout: float) -> None:
-        url, key = _endpoint(spec, base_url)
+        import openai
+
+        from planner.providers import http
+
         self.name = spec.provider
         self.spec = spec
-        self._key = key
-        # max_retries=0: tenacity in planner.retry owns retrying; stacking both multiplies waits.
-        self.client = openai.OpenAI(api_key=key or "not-needed", base_url=url, timeout=timeout, max_retries=0)
+        where = endpoint(spec, base_url)
+        self.endpoint = where.public
+        self.timeout = timeout
+        self.client = openai.OpenAI(api_key=where.key or "not-needed", base_url=where.url, timeout=timeout,
+                                    max_retries=0, http_client=http.client(timeout))
 
-    def complete(self, request: Request) -> Reply:
-        try:
-            completion = self.client.chat.completions.create(**wire_params(self.spec, request))
-        except openai.APIStatusError as exc:
-            raise self._status_error(exc, request) from None
-        except openai.APITimeoutError:
-            raise classify(None, "request timed out", None, self._what()) from None
-        except openai.APIConnectionError as exc:
-            raise classify(None, f"connection failed ({scrub(str(exc), self._key)})", None, self._what()) from None
-        if not completion.choices:
-            raise classify(502, "the response has no choices", None, self._what())
-        choice = completion.choices[0]
-        usage = completion.usage
-        text = choice.message.content or ""
-        return Reply(
-            text=text,
-            input_tokens=usage.prompt_tokens if usage else 0,
-            output_tokens=usage.completion_tokens if usage else 0,
-            truncated=choice.finish_reason == "length",
-            structured=request.structured,
-            meta={"finish_reason": choice.finish_reason, "refusal": getattr(choice.message, "refusal", None)},
-        )
-
-    def _what(self) -> str:
+    def what(self) -> str:
         return f"{self.name} model {self.spec.api_id}"
 
-    def _status_error(self, exc: openai.APIStatusError, request: Request) -> Exception:
-        message = scrub(_message(exc), self._key)
-        if (
-            exc.status_code in (400, 422, 500)  # llama-cpp-python answers an unknown format with 500
-            and request.structured in ("json_schema", "json_object")
-            and self.spec.provider != "openai"
-            and any(word in message.lower() for word in ("response_format", "json_schema", "json_object"))
-        ):
-            return StructuredOutputUnsupported(f"{self._what()}: {request.structured} refused ({message})")
-        return classify(exc.status_code, message, retry_after_seconds(exc.response.headers), self._what())
+    def complete(self, request: Request) -> Reply:
+        import openai
+
+        create = self.client.chat.completions.with_raw_response.create
+        try:
+            raw = call_raw(create, kwargs_for(create, wire_body(self.spec, request)), self.timeout, self.what(),
+                           openai)
+        except openai.APIStatusError as exc:
+            message = status_message(exc)
+            raise refusal(exc.status_code, message, request, self.spec, self.what()) or classify(
+                exc.status_code, message, _retry_after(exc), self.what(), self.spec.retired) from None
+        return reply_from_body(raw, request.mode, request.tool_name, self.what())
 
 
-def _message(exc: openai.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, dict):
-        error = body.get("error", body)
-        if isinstance(error, dict) and error.get("message"):
-            return str(error["message"])[:300]
-    return str(exc.message)[:300]
+def _retry_after(exc: Any) -> float | None:
+    from planner.providers.http import retry_after_seconds
+
+    return retry_after_seconds(getattr(exc.response, "headers", None))
 
 
 def create(spec: ModelSpec, base_url: str | None, timeout: float) -> OpenAIChat:
+    if spec.provider not in ("openai", "openrouter", "compatible"):
+        raise PermanentError(f"{spec.name}: not an OpenAI-wire model")
     return OpenAIChat(spec, base_url, timeout)

@@ -1,0 +1,142 @@
+"""`planner eval`: judge stored plans against the papers' ground truth and report the scores.
+
+LM judges run through the same drivers as the planner: synchronously on worker
+threads, or (`--via batch-api`) through the providers' batch engines. A judge that
+never gives a usable answer is a recorded failure (`eval/.../failures.jsonl`) and the
+plan is left unscored; the command then exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from planner import console
+from planner.errors import UsageError, WorkError
+
+
+def _judges(names: list[str], base_url: str | None):  # type: ignore[no-untyped-def]
+    from planner.evaluate import OFFLINE
+    from planner.registry import resolve, with_base_url
+
+    if not names:
+        raise UsageError("--judge needs 'offline' or one or more model names")
+    return [with_base_url(resolve(n), base_url) for n in dict.fromkeys(names) if n != OFFLINE]
+
+
+def _run_sync(work, args: argparse.Namespace, cache) -> list[Any]:  # type: ignore[no-untyped-def]
+    from planner.batch import run_pool
+    from planner.providers import make_provider
+    from planner.retry import RetryPolicy
+    from planner.sync_driver import Asker, converse
+
+    providers = {}
+    for item in work:
+        if item.judge.name not in providers:
+            providers[item.judge.name] = make_provider(item.judge, args.base_url, args.timeout)
+    outcomes: dict[int, Any] = {}
+
+    def judge(index: int) -> Any:
+        item = work[index]
+        try:
+            return converse(item.conv, Asker(providers[item.judge.name], cache, RetryPolicy(), item.label))
+        except WorkError as exc:
+            return str(exc)
+
+    with console.Progress(len(work), "judging") as bar:
+        finished = run_pool(list(range(len(work))), judge, args.concurrency,
+                            lambda i, outcome: (outcomes.__setitem__(i, outcome), bar.advance(work[i].label)))
+    if not finished:
+        raise KeyboardInterrupt
+    return [_reason(outcomes[i]) for i in range(len(work))]
+
+
+def _reason(outcome: Any) -> Any:
+    from planner.conversation import Done, Failed
+
+    if isinstance(outcome, Failed):
+        return "no usable answer after its repair turns: " + "; ".join(outcome.errors[:3])
+    return outcome if isinstance(outcome, (Done, str)) else "no answer"
+
+
+def _run_batched(work, args: argparse.Namespace, cache, out: Path) -> list[Any]:  # type: ignore[no-untyped-def]
+    from planner.batch_driver import Driver, Item
+    from planner.conversation import Ask
+    from planner.manifest import Manifest
+    from planner.providers import BATCH_ENGINES
+
+    engines: dict[str, Any] = {}
+    items, sync_indices = [], []
+    for index, w in enumerate(work):
+        if w.judge.provider not in BATCH_ENGINES:
+            sync_indices.append(index)
+            continue
+        import importlib
+
+        engine = importlib.import_module(BATCH_ENGINES[w.judge.provider]).create(w.judge, args.base_url, args.timeout)
+        engine = engines.setdefault(engine.name, engine)
+        items.append((index, Item(w.label, w.conv, w.judge, engine)))
+    outcomes: list[Any] = [None] * len(work)
+    if items:
+        driver = Driver([i for _, i in items], engines, cache, Manifest.load(out), args.poll_interval, console.err)
+        if not driver.run(wait=not args.no_wait):
+            console.out("judge batches submitted; run the same command again to collect them")
+        for index, item in items:
+            outcomes[index] = "its batch is still running" if isinstance(item.decision, Ask) else _reason(item.decision)
+    if sync_indices:
+        rest = _run_sync([work[i] for i in sync_indices], args, cache)
+        for index, outcome in zip(sync_indices, rest):
+            outcomes[index] = outcome
+    return outcomes
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from planner.cache import ResponseCache
+    from planner.commands import split, working_in
+    from planner.evaluate import judge_all, judge_work, scores, select, targets
+    from planner.jobs import record_failure
+    from planner.regenerate import Summary, load_all
+    from planner.report import Run, markdown_table, write_report
+
+    names = split(args.judge)
+    judges = _judges(names, args.base_url)
+    if args.via == "sync" and args.no_wait:
+        raise UsageError("--no-wait belongs to --via batch-api")
+    if not Path(args.out).is_dir():
+        raise UsageError(f"{args.out}: no such folder; run 'planner run' or 'import-cards' first, or pass --out")
+    with working_in(args.out, "planner eval") as out:
+        load_summary = Summary()
+        papers, models = split(args.papers) or None, split(args.models) or None
+        chosen = select(load_all(out, load_summary), papers, models, args.task)
+        if not chosen:
+            raise UsageError(f"no {args.task} trajectories in {out} match; run 'planner run' or 'import-cards' first")
+        found, skipped = targets(chosen)
+        work = judge_work(found, judges, None, args.max_repairs)
+        cache = ResponseCache(None if args.no_cache else out / ".cache")
+        run = (lambda w: _run_batched(w, args, cache, out)) if args.via == "batch-api" else \
+            (lambda w: _run_sync(w, args, cache))
+        verdicts = judge_all(found, names, judges, work, run)
+        result = scores(found, verdicts, args.task, args.top_k)
+        label = names[0] if len(names) == 1 else "majority(" + ",".join(names) + ")"
+        report_run = Run(args.task, label, args.top_k, tuple(papers) if papers else None,
+                         tuple(models) if models else None)
+        failed_lines = [f"{found[i].trajectory.model} on {found[i].trajectory.paper}: {'; '.join(r)}"
+                        for i, r in sorted(verdicts.failed.items())]
+        folder = write_report(out, result, report_run, failed_lines)
+        for i, reasons in sorted(verdicts.failed.items()):
+            t = found[i].trajectory
+            record_failure(folder, f"judging {t.model} on {t.paper}", {"paper": t.paper, "model": t.model,
+                           "task": t.task}, "; ".join(reasons), reasons, None)
+    for line in skipped:
+        console.err(f"skipped: {line}")
+    if args.json:
+        for s in result:
+            console.out(json.dumps(s.row(), ensure_ascii=False))
+    else:
+        console.out(markdown_table(result, report_run))
+        console.out(f"{len(result)} trajectories scored, {len(skipped)} without ground truth, "
+                    f"{len(verdicts.failed)} not judged; report in {folder / 'report.md'}")
+    return 1 if load_summary.failed or verdicts.failed else 0
+

@@ -1,0 +1,119 @@
+"""Scores of one plan against a paper's ground truth, the way AblationBench scores them.
+
+Per trajectory (AblationBench's AuthorAblation definitions):
+  a ground-truth ablation is found when a judge matches it to some plan ablation;
+  recall    = found ground-truth ablations / all ground-truth ablations;
+  precision = found / (found + plan ablations that match nothing);
+  F1        = their harmonic mean (0 when both are 0).
+With --top-k K only the plan's first K ablations count (the judge still sees them all).
+nDCG follows the planner's own ranking: relevance 1 for a plan ablation that matches
+something, discounted by log2(rank + 1), over the ideal ranking. Per model: mean and
+sample standard deviation over trajectories, under the model's display name.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import asdict, dataclass
+
+from planner.offline_judge import Match
+from planner.registry import display_name
+from planner.schema import Ablation, Trajectory
+
+
+@dataclass
+class Score:
+    model: str
+    paper: str
+    task: str
+    precision: float
+    recall: float
+    f1: float
+    ndcg: float
+    planned: int
+    ground_truth: int
+    found: int
+    matches: list[tuple[int, int]]
+    top_k: int | None = None
+    METRICS = ("precision", "recall", "f1", "ndcg")
+
+    def row(self) -> dict:
+        return asdict(self)
+
+
+def _f1(p: float, r: float) -> float:
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def ndcg(relevant: list[bool], ideal_hits: int) -> float:
+    """Binary-relevance nDCG of a ranked list against the best possible ordering."""
+    dcg = sum(1 / math.log2(rank + 2) for rank, hit in enumerate(relevant) if hit)
+    idcg = sum(1 / math.log2(rank + 2) for rank in range(min(ideal_hits, len(relevant))))
+    return dcg / idcg if idcg else 0.0
+
+
+def score(t: Trajectory, ground_truth: list[Ablation], matches: Match, top_k: int | None = None) -> Score:
+    planned = len(t.plan.ablations) if top_k is None else min(top_k, len(t.plan.ablations))
+    kept = {(i, j) for i, j in matches if i < planned}
+    found = len({j for _, j in kept})
+    unmatched = planned - len({i for i, _ in kept})
+    precision = found / (found + unmatched) if found + unmatched else 0.0
+    recall = found / len(ground_truth) if ground_truth else 0.0
+    relevant = [any(i == p for p, _ in kept) for i in range(planned)]
+    return Score(
+        model=display_name(t.model), paper=t.paper, task=t.task, precision=precision, recall=recall,
+        f1=_f1(precision, recall), ndcg=ndcg(relevant, len(ground_truth)), planned=planned,
+        ground_truth=len(ground_truth), found=found, matches=sorted(kept), top_k=top_k,
+    )
+
+
+@dataclass
+class ReviewScore:
+    """A reviewer plan against the ablations its paper already reports: how many it merely repeats.
+
+    Without reviewer data (the ablations reviewers asked for) recall of real requests
+    cannot be measured offline; what can be is the share of suggestions that duplicate
+    an ablation the paper reports (lower is better).
+    """
+
+    model: str
+    paper: str
+    task: str
+    planned: int
+    reported: int
+    duplicates: int
+    duplicate_share: float
+    matches: list[tuple[int, int]]
+    top_k: int | None = None
+    METRICS = ("duplicate_share",)
+
+    def row(self) -> dict:
+        return asdict(self)
+
+
+def review_score(t: Trajectory, reported: list[Ablation], matches: Match) -> ReviewScore:
+    planned = len(t.plan.ablations)
+    duplicates = len({i for i, _ in matches})
+    return ReviewScore(model=display_name(t.model), paper=t.paper, task=t.task, planned=planned,
+                       reported=len(reported), duplicates=duplicates,
+                       duplicate_share=duplicates / planned if planned else 0.0, matches=sorted(matches))
+
+
+def mean_std(values: list[float]) -> tuple[float, float]:
+    if not values:
+        return 0.0, 0.0
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def by_model(scores: list[Score] | list[ReviewScore]) -> dict[str, dict[str, tuple[float, float]]]:
+    """Mean and standard deviation of each metric per model (slug-grouped, display name kept)."""
+    groups: dict[str, list] = {}
+    for s in scores:
+        groups.setdefault(s.model.replace(".", ""), []).append(s)
+    table = {}
+    for group in groups.values():
+        name = display_name(max((s.model for s in group), key=lambda m: m.count(".")))
+        table[name] = {m: mean_std([getattr(s, m) for s in group]) for m in group[0].METRICS}
+        table[name]["n"] = (len(group), 0.0)
+    return dict(sorted(table.items()))
