@@ -44,6 +44,7 @@ class Recorded:
     headers: dict[str, str]  # lower-cased names
     body: dict  # parsed JSON body ({} if empty; {"_raw": text} if not JSON)
     query: str = ""  # raw query string, "" if none
+    raw: bytes = b""  # the body as sent (multipart uploads are parsed from it)
 
 
 # HTTP status -> (OpenAI error type, OpenAI error code)
@@ -84,7 +85,7 @@ _ANTHROPIC_ERRORS: dict[int, str] = {
 class Reply:
     """What the server answers to one request.  Build with the classmethods."""
 
-    kind: str  # "json" | "text" | "truncated" | "status" | "hang"
+    kind: str  # "json" | "text" | "truncated" | "status" | "hang" | "raw" | "drip"
     payload: Any = None  # object for "json", str for "text"/"truncated"
     input_tokens: int = 100
     output_tokens: int = 50
@@ -93,6 +94,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     hang_seconds: float = 0.0
     delay: float = 0.0  # extra latency before this reply (settable)
+    raw: bytes = b""  # the exact body of a "raw" or "drip" reply
 
     @classmethod
     def json(cls, obj: Any, input_tokens: int = 100, output_tokens: int = 50) -> "Reply":
@@ -114,6 +116,21 @@ class Reply:
     def status(cls, code: int, message: str = "error", headers: dict[str, str] | None = None) -> "Reply":
         """HTTP error with the provider's own error envelope (plus extra headers)."""
         return cls("status", None, code=code, message=message, headers=dict(headers or {}))
+
+    @classmethod
+    def raw_body(cls, body: bytes, code: int = 200, content_type: str = "application/json",
+                 headers: dict[str, str] | None = None) -> "Reply":
+        """Exactly these bytes as the body (an HTML page, nothing, invalid UTF-8, absurd JSON)."""
+        return cls("raw", None, code=code, raw=body, headers={"Content-Type": content_type, **(headers or {})})
+
+    @classmethod
+    def drip(cls, body: bytes, interval: float) -> "Reply":
+        """HTTP 200 whose body arrives one byte every `interval` seconds (Content-Length set)."""
+        return cls("drip", None, raw=body, hang_seconds=interval)
+
+    @classmethod
+    def redirect(cls, location: str, code: int = 307) -> "Reply":
+        return cls("raw", None, code=code, raw=b"", headers={"Location": location, "Content-Type": "text/plain"})
 
     @classmethod
     def hang(cls, seconds: float) -> "Reply":
@@ -267,6 +284,27 @@ class _Handler(BaseHTTPRequestHandler):
             # the client gave up (e.g. timed out during a hang)
             self.close_connection = True
 
+    def _send_raw(self, reply: "Reply") -> None:
+        """Send a "raw" or "drip" reply byte-exact (a drip sends its body one byte at a time)."""
+        try:
+            self.send_response(reply.code)
+            headers = {"Content-Type": "application/json", **reply.headers}
+            for k, v in headers.items():
+                self.send_header(k, str(v))
+            self.send_header("Content-Length", str(len(reply.raw)))
+            self.end_headers()
+            if reply.kind == "drip":
+                for i in range(len(reply.raw)):
+                    if self.server.fake._stopping.wait(reply.hang_seconds):
+                        break
+                    self.wfile.write(reply.raw[i:i + 1])
+                    self.wfile.flush()
+            else:
+                self.wfile.write(reply.raw)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionError, OSError):
+            self.close_connection = True
+
     def _read_request(self) -> Recorded:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length > 0 else b""
@@ -278,7 +316,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = {"_raw": raw.decode("utf-8", "replace")}
         path, _, query = self.path.partition("?")
         headers = {k.lower(): v for k, v in self.headers.items()}
-        return Recorded(path=path, headers=headers, body=body, query=query)
+        return Recorded(path=path, headers=headers, body=body, query=query, raw=raw)
 
     # -- verbs
 
@@ -286,6 +324,10 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.server.fake
         req = self._read_request()
         fake._record(req)
+        if fake.batches.handles(req.path):
+            status, body, headers = fake.batches.post(req)
+            self._send_json(status, body, headers)
+            return
 
         if req.path.endswith("/chat/completions"):
             render = _openai_body
@@ -306,12 +348,23 @@ class _Handler(BaseHTTPRequestHandler):
             # server is shutting down: drop the connection instead of answering
             self.close_connection = True
             return
+        if reply.kind in ("raw", "drip"):
+            self._send_raw(reply)
+            return
         status, body = render(reply, req)
         self._send_json(status, body, reply.headers)
 
     def do_GET(self):
         req = self._read_request()
-        self.server.fake._record(req)
+        fake = self.server.fake
+        fake._record(req)
+        if fake.batches.handles(req.path):
+            status, body, headers = fake.batches.get(req)
+            if isinstance(body, bytes):
+                self._send_raw(Reply.raw_body(body, status, "application/octet-stream"))
+            else:
+                self._send_json(status, body, headers)
+            return
         self._send_json(404, {"error": {"message": f"fake server: unknown path {req.path}", "type": "not_found"}})
 
 
@@ -332,6 +385,11 @@ class FakeServer:
         self.url = ""
         self.openai_base_url = ""
         self.anthropic_base_url = ""
+        try:  # tests/ as a plain folder on sys.path, or as a package
+            from fakebatch import Batches
+        except ImportError:
+            from tests.fakebatch import Batches
+        self.batches = Batches(self)
 
     # -- lifecycle
 
@@ -382,6 +440,12 @@ class FakeServer:
         """Append replies to the FIFO queue shared by both endpoints."""
         with self._lock:
             self._queue.extend(replies)
+
+    @property
+    def open_connections(self) -> int:
+        """Client connections the server still holds (0 once every request is answered or dropped)."""
+        with self._lock:
+            return len(self._conns)
 
     @property
     def queued(self) -> int:

@@ -8,7 +8,8 @@ import pytest
 
 from planner import ground_truth
 from planner.papers import GROUND_TRUTH_DIR, library_ids
-from planner.schema import Plan, strict_errors
+from planner.rules import check
+from planner.schema import Plan
 
 IDS = library_ids()
 
@@ -21,7 +22,7 @@ def test_every_entry_has_a_source_and_a_quote(paper_id):
         assert entry.evidence.strip() == entry.evidence and len(entry.evidence) >= 15, entry.name
         assert entry.source.strip() and entry.evidence_where.strip()
     plan = Plan(reasoning="ground truth", ablations=[e.plan_item() for e in truth.ablations])
-    assert strict_errors(plan, None) == []
+    assert check(plan) == []
 
 
 @pytest.mark.parametrize("paper_id", IDS)

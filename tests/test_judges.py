@@ -1,72 +1,28 @@
-"""Judges: the offline judge against hand labels, the LM judge and the majority vote via a local server."""
+"""LM judges as a use of the planning core: shuffled sides mapped back, validation and repair,
+no temperature for reasoning models, the majority vote."""
 
 from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 from conftest import SECRET
-from fakeserver import FakeServer, Reply
+from fakeserver import Reply
 
 from planner.cache import ResponseCache
-from planner.judges import (
-    COMPONENT_THRESHOLD, REPLACEMENT_THRESHOLD, LMJudge, MajorityJudge, OfflineJudge, make_judge, pair_matches,
-)
+from planner.conversation import Done, Failed
+from planner.judges import judge_conversation, majority
 from planner.providers import make_provider
+from planner.providers.base import Reply as WireReply
 from planner.registry import resolve
 from planner.retry import RetryPolicy
 from planner.schema import Ablation
-
-DATA = Path(__file__).parent / "data"
-
-
-def labelled() -> list[dict]:
-    rows = []
-    for name in ("judge_pairs.jsonl", "judge_pairs_extra.jsonl"):
-        rows += [json.loads(line) | {"file": name} for line in (DATA / name).read_text(encoding="utf-8").splitlines()]
-    return rows
+from planner.sync_driver import Asker, converse
 
 
-def agreement(rows: list[dict], component: float, replacement: float) -> float:
-    hits = sum(pair_matches(Ablation(**r["plan"]), Ablation(**r["ground_truth"]), component, replacement) == r["match"]
-               for r in rows)
-    return hits / len(rows)
-
-
-def test_there_are_enough_hand_labels_of_both_kinds():
-    rows = labelled()
-    assert len(rows) >= 40
-    assert sum(r["match"] for r in rows) >= 20 and sum(not r["match"] for r in rows) >= 20
-    assert all(isinstance(r["match"], bool) and r["why"] for r in rows)
-
-
-def test_offline_judge_agrees_with_hand_labels():
-    rows = labelled()
-    overall = agreement(rows, COMPONENT_THRESHOLD, REPLACEMENT_THRESHOLD)
-    seeds = agreement([r for r in rows if r["file"] == "judge_pairs.jsonl"], COMPONENT_THRESHOLD, REPLACEMENT_THRESHOLD)
-    print(f"offline judge agreement: {overall:.3f} on {len(rows)} pairs; {seeds:.3f} on the seed-plan pairs")
-    assert overall >= 0.90 and seeds >= 0.93
-
-
-def test_chosen_thresholds_are_the_best_on_the_labels():
-    rows = labelled()
-    chosen = agreement(rows, COMPONENT_THRESHOLD, REPLACEMENT_THRESHOLD)
-    grid = [agreement(rows, c / 100, r / 100) for c in range(30, 96, 5) for r in range(30, 91, 10)]
-    assert chosen == max(grid)
-
-
-def test_offline_judge_action_rules():
-    remove = Ablation(name="no predictor", ablated_part="predictor MLP", action="REMOVE", metrics=["acc"])
-    replace_none = Ablation(name="predictor", ablated_part="predictor MLP", action="REPLACE",
-                            replacement=["none", "linear layer"], metrics=["acc"])
-    replace_real = Ablation(name="predictor", ablated_part="predictor MLP", action="REPLACE",
-                            replacement=["linear layer"], metrics=["acc"])
-    add = Ablation(name="predictor", ablated_part="predictor MLP", action="ADD", replacement=["second MLP"], metrics=["acc"])
-    assert pair_matches(remove, replace_none) and not pair_matches(remove, replace_real)
-    assert not pair_matches(remove, add)
-    assert OfflineJudge().match("p", [remove, add], [replace_none]) == {(0, 0)}
+def _abl(name: str) -> Ablation:
+    return Ablation(name=name, ablated_part=name, action="REMOVE", metrics=["m"])
 
 
 def _answer_matching_names(request) -> Reply:
@@ -78,52 +34,73 @@ def _answer_matching_names(request) -> Reply:
     return Reply.json({"reasoning": "same names", "matches": pairs})
 
 
-def _abl(name: str) -> Ablation:
-    return Ablation(name=name, ablated_part=name, action="REMOVE", metrics=["m"])
+def _judge(model: str, paper: str, plan, truth, cache: ResponseCache, max_repairs: int = 2):
+    spec = resolve(model)
+    conv, sides = judge_conversation(spec, paper, plan, truth, max_repairs=max_repairs)
+    decision = converse(conv, Asker(make_provider(spec, None, 5), cache, RetryPolicy(attempts=2, initial=0.01), "t"))
+    return (sides.back(decision.value) if isinstance(decision, Done) else decision), conv
 
 
 @pytest.mark.parametrize("model", ["gpt-4o", "claude-3.5-sonnet"])
 def test_lm_judge_maps_shuffled_sides_back(provider_env, model, tmp_path):
     provider_env.default = _answer_matching_names
-    spec = resolve(model)
-    judge = LMJudge(spec, make_provider(spec, None, 5), ResponseCache(tmp_path / "c"), RetryPolicy(attempts=2))
     plan = [_abl(n) for n in ("alpha", "beta", "gamma", "delta", "eps")]
     truth = [_abl(n) for n in ("x", "gamma", "y", "alpha")]
-    for paper in ("p1", "p2", "p3", "p4"):  # different papers shuffle differently
-        assert judge.match(paper, plan, truth) == {(0, 3), (2, 1)}
+    cache = ResponseCache(tmp_path / "c")
+    sides_seen = set()
+    for paper in ("p1", "p2", "p3", "p4", "p5", "p6"):  # different papers shuffle differently
+        matches, conv = _judge(model, paper, plan, truth, cache)
+        assert matches == {(0, 3), (2, 1)}
+        sides_seen.add('"beta"' in conv.request().messages[0][1].split("List B:")[0])  # is the plan list A?
+    assert sides_seen == {True, False}
     body = provider_env.requests[0].body
     shown = json.dumps(body)
     assert "ground truth" not in shown.lower() and "plan" not in body["messages"][-1]["content"].lower()
     sent = len(provider_env.requests)
-    judge.match("p1", plan, truth)
+    _judge(model, "p1", plan, truth, cache)
     assert len(provider_env.requests) == sent  # the cache answered the identical request
 
 
+@pytest.mark.parametrize(
+    "bad, expected",
+    [
+        (Reply.text("They all match, obviously."), "not valid JSON"),
+        (Reply.json({"reasoning": "x", "matches": "all"}), "matches"),
+        (Reply.json({"reasoning": "x", "matches": [{"a": 9, "b": 1}]}), "a is 9, but list A has items 1 to 2"),
+        (Reply.json([1, 2, 3]), 'one JSON object'),
+    ],
+)
+def test_a_bad_judge_answer_gets_a_repair_turn_naming_the_problem(provider_env, tmp_path, bad, expected):
+    provider_env.push(bad, Reply.json({"reasoning": "ok", "matches": [{"a": 1, "b": 1}]}))
+    matches, conv = _judge("gpt-4o", "p", [_abl("a"), _abl("b")], [_abl("a")], ResponseCache(tmp_path / "c"))
+    assert len(matches) == 1 and conv.repairs == 1
+    repair = provider_env.requests[1].body["messages"][-1]["content"]
+    assert expected in repair and provider_env.requests[1].body["messages"][-2]["role"] == "assistant"
+
+
+def test_a_judge_that_never_answers_usably_fails_and_its_answers_are_forgotten(provider_env, tmp_path):
+    provider_env.push(*[Reply.json({"matches": None})] * 3)
+    cache = ResponseCache(tmp_path / "c")
+    outcome, conv = _judge("claude-3.5-sonnet", "p", [_abl("a")], [_abl("a")], cache, max_repairs=2)
+    assert isinstance(outcome, Failed) and len(provider_env.requests) == 3 and conv.repairs == 2
+    assert not list((tmp_path / "c").rglob("*.json"))  # a rerun asks again instead of failing for free
+
+
+def test_reasoning_models_judge_without_temperature(provider_env, tmp_path):
+    provider_env.default = lambda r: Reply.json({"reasoning": "none", "matches": []})
+    for model, temperature in (("gpt-4o", 0.0), ("gpt-5", None), ("o3-mini", None)):
+        _judge(model, "p", [_abl("a")], [_abl("b")], ResponseCache(None))
+        body = provider_env.requests[-1].body
+        assert body.get("temperature") == temperature and ("temperature" in body) == (temperature is not None)
+
+
 def test_majority_vote_needs_more_than_half():
-    class Fixed:
-        def __init__(self, name, pairs):
-            self.name, self.pairs = name, pairs
-
-        def match(self, paper, plan, truth):
-            return set(self.pairs)
-
-    judge = MajorityJudge([Fixed("a", {(0, 0), (1, 1)}), Fixed("b", {(0, 0)}), Fixed("c", {(1, 1), (2, 2)})])
-    assert judge.match("p", [], []) == {(0, 0), (1, 1)}
-    assert judge.name == "majority(a,b,c)"
+    assert majority([{(0, 0), (1, 1)}, {(0, 0)}, {(1, 1), (2, 2)}]) == {(0, 0), (1, 1)}
+    assert majority([{(0, 0)}, set()]) == set()
 
 
-def test_majority_of_lm_judges_over_the_wire(monkeypatch, tmp_path):
-    def vote(request) -> Reply:
-        model = request.body["model"]
-        if model == "o3-mini":  # a dissenting judge that matches nothing
-            return Reply.json({"reasoning": "none", "matches": []})
-        return _answer_matching_names(request)
-
-    with FakeServer(default=vote) as srv:
-        for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
-            monkeypatch.setenv(var, SECRET)
-        monkeypatch.setenv("OPENAI_BASE_URL", srv.openai_base_url)
-        monkeypatch.setenv("ANTHROPIC_BASE_URL", srv.anthropic_base_url)
-        judge = make_judge("gpt-4o,claude-3.5-sonnet,o3-mini", tmp_path, None, 5, use_cache=False)
-        assert judge.match("p", [_abl("a"), _abl("b")], [_abl("b")]) == {(1, 0)}
-        assert {r.body["model"] for r in srv.requests} == {"gpt-4o", "claude-3-5-sonnet-20241022", "o3-mini"}
+def test_judge_validation_without_a_server():
+    conv, _ = judge_conversation(resolve("gpt-4o"), "p", [_abl("a")], [_abl("b"), _abl("c")])
+    verdict = conv.task.validate(WireReply(text='{"reasoning": "r", "matches": [{"a": 1, "b": 3}, {"a": 0, "b": 1}]}'))
+    assert verdict.value is None and len(verdict.errors) == 2
+    assert SECRET not in " ".join(verdict.errors)

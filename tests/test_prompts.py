@@ -1,16 +1,20 @@
-"""Prompt templates render strictly for every paper and task, and can be overridden."""
+"""Prompt templates: strict and sandboxed rendering, overrides, and what each task may see."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
+from conftest import plan_obj
+from fakeserver import Reply
 
 from planner.cli import main
 from planner.errors import UsageError
-from planner.papers import library_ids, load_paper
-from planner.planning import PlanOptions, first_request
+from planner.papers import GROUND_TRUTH_DIR, library_ids, load_paper
+from planner.planning import PlanOptions, conversation
 from planner.prompts import render
+from planner.providers.base import OutputMode
 from planner.registry import resolve
 
 
@@ -18,11 +22,14 @@ from planner.registry import resolve
 def test_prompts_render_for_every_paper_and_task(paper_id):
     paper = load_paper(paper_id)
     for task, n in (("author", 5), ("reviewer", 2)):
-        for structured in ("json_schema", "tool", "tagged"):
-            request = first_request(paper, resolve("gpt-4o"), PlanOptions(task=task), structured)
-            user = request.messages[0]["content"]
+        conv = conversation(paper, resolve("gpt-4o"), PlanOptions(task=task))
+        for mode in (OutputMode.JSON_SCHEMA, OutputMode.TOOL, OutputMode.TAGGED):
+            conv.mode = mode
+            request = conv.request()
+            user = request.messages[0][1]
             assert paper.title in user and f"exactly {n} ablations" in user
-            assert ("<predictions>" in request.system) == (structured == "tagged")
+            assert ("<predictions>" in request.system) == (mode is OutputMode.TAGGED)
+            assert ("<reported_ablations>" in user) == (task == "reviewer")
 
 
 def test_repair_and_judge_templates_render():
@@ -34,28 +41,73 @@ def test_repair_and_judge_templates_render():
 
 def test_override_folder_replaces_one_template(tmp_path: Path):
     (tmp_path / "author.j2").write_text("Custom for {{ paper.id }}: {{ count }}", encoding="utf-8")
-    request = first_request(load_paper("smm"), resolve("gpt-4o"), PlanOptions(prompts=tmp_path), "json_schema")
-    assert request.messages[0]["content"] == "Custom for smm: 5"
+    conv = conversation(load_paper("smm"), resolve("gpt-4o"), PlanOptions(prompts=tmp_path))
+    request = conv.request()
+    assert request.messages[0][1] == "Custom for smm: 5"
     assert "ablation study" in request.system  # system.j2 still comes from prompts/
 
 
 def test_undefined_variable_and_missing_folder_are_usage_errors(tmp_path: Path):
     (tmp_path / "author.j2").write_text("{{ paper.nonexistent_field }}", encoding="utf-8")
     with pytest.raises(UsageError, match="undefined variable"):
-        first_request(load_paper("smm"), resolve("gpt-4o"), PlanOptions(prompts=tmp_path), "json_schema")
+        conversation(load_paper("smm"), resolve("gpt-4o"), PlanOptions(prompts=tmp_path)).request()
     with pytest.raises(UsageError, match="no such folder"):
         render("author", tmp_path / "absent")
 
 
-def test_prompt_path_never_reads_ground_truth(monkeypatch, capsys):
-    opened: list[str] = []
-    real = Path.read_text
+@pytest.mark.parametrize("template", [
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ cycler.__init__.__globals__.os.popen('touch PWNED').read() }}",
+    "{{ paper.__class__.__init__.__globals__ }}",
+])
+def test_a_user_template_cannot_reach_python(tmp_path: Path, template, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "author.j2").write_text(template, encoding="utf-8")
+    code = main(["run", "--paper", "simsiam", "--model", "gpt-4o", "--dry-run", "--prompts", str(tmp_path)])
+    assert code == 2 and not (tmp_path / "PWNED").exists()
+    err = capsys.readouterr().err
+    assert "unsafe" in err or "undefined" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
 
-    def spy(self, *args, **kwargs):
-        opened.append(str(self))
-        return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_text", spy)
-    assert main(["run", "--paper", "simsiam", "--model", "gpt-4o", "--dry-run"]) == 0
-    assert opened and not any("ground_truth" in p for p in opened)
-    assert "simsiam" in capsys.readouterr().out
+class _Opened:
+    """Every path this process opens while `active`, whatever way it is opened (an audit hook)."""
+
+    active = False
+    paths: list[str] = []
+    installed = False
+
+    @classmethod
+    def hook(cls, event: str, args: tuple) -> None:
+        if cls.active and event == "open" and args and isinstance(args[0], (str, bytes, Path)):
+            cls.paths.append(str(args[0]))
+
+    @classmethod
+    def install(cls) -> None:
+        if not cls.installed:
+            sys.addaudithook(cls.hook)
+            cls.installed = True
+
+
+def _opened_during(argv: list[str]) -> list[str]:
+    _Opened.install()
+    _Opened.paths = []
+    _Opened.active = True
+    try:
+        assert main(argv) == 0
+    finally:
+        _Opened.active = False
+    return _Opened.paths
+
+
+def test_the_author_prompt_path_never_opens_ground_truth_on_a_real_run(provider_env, tmp_path):
+    provider_env.default = lambda request: Reply.json(plan_obj(5 if "exactly 5" in str(request.body) else 2))
+    author = _opened_during(["run", "--paper", "simsiam", "--model", "gpt-4o", "--out", str(tmp_path / "a")])
+    assert author and not any(str(GROUND_TRUTH_DIR) in p or "ground_truth" in p for p in author)
+    # the same hook does see ground truth opened when the reviewer prompt shows the reported ablations
+    from planner import ground_truth
+
+    ground_truth.load.cache_clear()
+    reviewer = _opened_during(["run", "--paper", "simsiam", "--model", "gpt-4o", "--task", "reviewer",
+                               "--out", str(tmp_path / "r")])
+    assert any("ground_truth" in p and p.endswith("simsiam.json") for p in reviewer)

@@ -62,7 +62,7 @@ def test_no_key_is_ever_written(provider_env, tmp_path, capsys):
     assert texts and not any(SECRET in text or SECRET[8:20] in text for text in texts)
     failures = [json.loads(line) for line in (out / "failures.jsonl").read_text().splitlines()]
     assert failures[1]["errors"] == ["expected exactly 5 ablations, got 4"]
-    assert not list(out.rglob("*.md"))  # never a partial or short card
+    assert not list(out.glob("lm-planner/*/*.md"))  # never a partial or short card
 
 
 def test_missing_key_exits_2_and_writes_nothing(monkeypatch, tmp_path, capsys):
@@ -79,10 +79,10 @@ def test_missing_key_exits_2_and_writes_nothing(monkeypatch, tmp_path, capsys):
     "args, message",
     [
         (["--model", "gtp-4o"], "did you mean gpt-4o"),
-        (["--model", "mystery"], "known: gpt-4o, o3-mini, claude-3.5-sonnet"),
+        (["--model", "mystery"], "run 'planner models' for the known names"),
         (["--model", "bogus:x"], "unknown provider 'bogus'"),
         (["--paper", "simsaim"], "did you mean simsiam"),
-        (["--num-ablations", "0"], "between 1 and 10"),
+        (["--num-ablations", "0"], "--num-ablations: '0' is not a whole number of at least 1"),
         (["--model", "compatible:x"], "needs an endpoint"),
     ],
 )
@@ -91,9 +91,6 @@ def test_usage_errors_exit_2_with_one_line(monkeypatch, tmp_path, capsys, args, 
     base = {"--paper": "simsiam", "--model": "gpt-4o"}
     base.update(dict(zip(args[::2], args[1::2])))
     argv = ["run", "--out", str(tmp_path)] + [x for kv in base.items() for x in kv]
-    if "--num-ablations" in args:
-        argv += ["--num-ablations", "0"]
-        argv = [a for a in argv]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
@@ -121,7 +118,9 @@ def test_dry_run_needs_no_key_and_sends_nothing(monkeypatch, tmp_path, capsys):
 def test_models_and_papers_commands(capsys):
     assert main(["models", "--json"]) == 0
     models = json.loads(capsys.readouterr().out)
-    assert {m["name"] for m in models} == set(SEED_MODELS)
+    names = {m["name"]: m for m in models}
+    assert set(SEED_MODELS) <= set(names) and {"gpt-5", "claude-sonnet-4.5", "gemini-2.5-pro"} <= set(names)
+    assert all(names[m]["published_cards"] for m in SEED_MODELS) and names["gpt-5"]["temperature"] is False
     assert main(["papers", "--json"]) == 0
     papers = json.loads(capsys.readouterr().out)
     assert len(papers) >= 24 and {"id", "title", "year", "has_ground_truth"} <= set(papers[0])
@@ -134,3 +133,34 @@ def test_console_script_and_fast_help():
     assert done.returncode == 0 and "import-cards" in done.stdout
     probe = "import sys, planner.cli as c; c.build_parser(); print(sorted(m for m in ('openai','anthropic') if m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.strip() == "[]"
+
+
+def test_run_refreshes_the_index_and_site(provider_env, tmp_path):
+    provider_env.push(Reply.json(plan_obj(5)), Reply.json(plan_obj(5)))
+    out = tmp_path / "out"
+    assert main(["run", "--paper", "simsiam", "--model", "gpt-4o", "--out", str(out)]) == 0
+    assert main(["run", "--paper", "smm", "--model", "claude-35-sonnet", "--out", str(out)]) == 0
+    index = (out / "trajectories.md").read_text(encoding="utf-8")
+    assert "| paper | claude-3.5-sonnet | gpt-4o |" in index and "lm-planner/claude-35-sonnet/smm.md" in index
+    assert "claude-3.5-sonnet" in (out / "site" / "index.html").read_text(encoding="utf-8")
+
+
+def test_suggestions_name_each_model_once(capsys, tmp_path):
+    assert main(["run", "--paper", "simsiam", "--model", "cluade-35-sonnet", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    hint = err.split("did you mean ", 1)[1].split("?")[0].split(", ")
+    assert hint[0] == "claude-3.5-sonnet" and len(hint) == len(set(hint))
+
+
+def test_a_retired_model_says_so_and_names_a_successor(provider_env, tmp_path, capsys):
+    provider_env.push(Reply.status(404, "model: claude-3-5-sonnet-20241022"))
+    assert main(["run", "--paper", "simsiam", "--model", "claude-3.5-sonnet", "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "retired by Anthropic on 2025-10-28" in err and "claude-sonnet-4.5" in err
+
+
+def test_a_closed_pipe_ends_output_quietly(tmp_path):
+    done = subprocess.run(f"'{sys.executable}' -m planner papers | head -2", shell=True, capture_output=True,
+                          text=True, cwd=Path(__file__).parent.parent, env={**os.environ})
+    assert done.returncode == 0 and len(done.stdout.splitlines()) == 2
+    assert done.stderr == ""
