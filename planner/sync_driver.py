@@ -9,6 +9,7 @@ same way for free.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -19,6 +20,8 @@ from planner.conversation import Ask, Conversation, Done, Failed
 from planner.errors import WorkError
 from planner.providers.base import Provider, Reply, Request, StructuredOutputUnsupported
 from planner.retry import GaveUp, RetryPolicy, call_with_retries
+
+log = logging.getLogger("planner.sync")
 
 
 @dataclass
@@ -55,6 +58,8 @@ def converse(conv: Conversation[Any], asker: Asker) -> Done[Any] | Failed:
             reply, cached = asker.answer(decision.request)
         except StructuredOutputUnsupported as exc:
             decision = conv.on_refused(str(exc))
+            if isinstance(decision, Ask):
+                log.warning("%s: %s", asker.label, conv.notes[-1])
             continue
         except WorkError as exc:  # the tally of a failed job counts its attempts too
             conv.tally.attempts += exc.attempts if isinstance(exc, GaveUp) else 1

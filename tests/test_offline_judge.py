@@ -41,7 +41,8 @@ def test_offline_judge_agrees_with_the_tuning_labels():
     overall = agreement(rows, COMPONENT_THRESHOLD, REPLACEMENT_THRESHOLD)
     seeds = agreement([r for r in rows if r["file"] == "judge_pairs.jsonl"], COMPONENT_THRESHOLD, REPLACEMENT_THRESHOLD)
     print(f"offline judge agreement: {overall:.3f} on {len(rows)} pairs; {seeds:.3f} on the seed-plan pairs")
-    assert overall >= 0.90 and seeds >= 0.93
+    assert (round(overall * len(rows)), len(rows)) == (118, 130)  # the README quotes 0.908 (118/130)
+    assert seeds == 76 / 80
 
 
 def test_chosen_thresholds_are_the_best_on_the_tuning_labels():
@@ -61,3 +62,37 @@ def test_offline_judge_action_rules():
     assert pair_matches(remove, replace_none) and not pair_matches(remove, replace_real)
     assert not pair_matches(remove, add)
     assert offline_match([remove, add], [replace_none]) == {(0, 0)}
+
+
+def heldout() -> list[dict]:
+    return [json.loads(line) for line in (DATA / "judge_heldout.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def test_the_held_out_labels_were_never_used_for_tuning():
+    """16 published plans (one per paper, drawn at random), every ground-truth entry labelled blind."""
+    rows = heldout()
+    assert len(rows) == 16 and len({r["paper"] for r in rows}) == 16
+    assert sum(len(r["ground_truth"]) for r in rows) == 111
+    assert sum(len(r["plan"]) * len(r["ground_truth"]) for r in rows) >= 60
+    tuning_papers = {r["paper"] for r in labelled(*TUNING)}
+    tuning_plans = {(r["paper"], json.dumps(r["plan"], sort_keys=True)) for r in labelled(*TUNING)}
+    assert not any((r["paper"], json.dumps(p, sort_keys=True)) in tuning_plans for r in rows for p in r["plan"])
+    assert tuning_papers  # the tuning set exists and is separate
+
+
+def test_offline_judge_agreement_on_the_held_out_labels():
+    """The numbers the README reports (AblationBench's best LM judge reaches F1 0.81 this way)."""
+    from planner.metrics import agreement
+
+    labelled_plans = []
+    for row in heldout():
+        plan = [Ablation(**a) for a in row["plan"]]
+        truth = [Ablation(**g) for g in row["ground_truth"]]
+        names, truth_names = [a.name for a in plan], [g.name for g in truth]
+        human = {(names.index(p), truth_names.index(g)) for g, ps in row["matches"].items() for p in ps}
+        labelled_plans.append((len(plan), len(truth), human, offline_match(plan, truth)))
+    a = agreement(labelled_plans)
+    print(a)
+    assert (a.plans, a.truth_items, a.pairs) == (16, 111, 506)
+    assert (round(a.precision, 3), round(a.recall, 3), round(a.f1, 3)) == (0.831, 0.633, 0.673)
+    assert (round(a.pair_agreement, 3), round(a.pair_precision, 3), round(a.pair_recall, 3)) == (0.943, 0.684, 0.605)
