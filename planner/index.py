@@ -7,6 +7,7 @@ are percent-encoded and cell text escaped, so any name a file system takes reads
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +52,7 @@ def build_grids(trajectories: list[Trajectory]) -> list[Grid]:
 
 def href(path: Path, base: Path) -> str:
     """A relative link from `base` to `path`, each segment percent-encoded."""
-    return "/".join(quote(part) for part in path.relative_to(base).parts)
+    return quote(os.path.relpath(path, base).replace(os.sep, "/"))
 
 
 def md_text(text: str) -> str:

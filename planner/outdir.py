@@ -28,7 +28,8 @@ from planner.errors import UsageError
 
 STATE = ".planner"
 LEGACY_SIGNS = ("trajectories.md", "lm-planner", "reviewer", "failures.jsonl")
-_claimed: set[Path] = set()
+_claimed: set[str] = set()
+_verified: set[str] = set()  # folders below a claimed root already seen not to be links
 _claimed_lock = threading.Lock()
 
 
@@ -71,26 +72,34 @@ def claim(out: Path, what: str = "--out") -> Path:
     except OSError as exc:
         raise UsageError(f"{what} {out} is not writable ({exc.strerror}); choose another folder") from None
     with _claimed_lock:
-        _claimed.add(out.resolve())
+        _claimed.add(str(out.resolve()))
     return out
 
 
 def check_target(path: Path) -> None:
-    """Refuse to write or delete `path` when a link below its claimed root would redirect it."""
-    absolute = Path(os.path.abspath(path))
+    """Refuse to write or delete `path` when a link below its claimed root would redirect it.
+
+    Called for every file written, so it works on strings and remembers folders it has
+    already checked (a regenerate touches thousands of files in a few hundred folders).
+    """
+    absolute = os.path.abspath(path)
     with _claimed_lock:
-        roots = [r for r in _claimed if absolute == r or r in absolute.parents]
-    if not roots:
-        if absolute.is_symlink():
-            raise UsageError(f"{path} is a symbolic link; planner does not write through links")
-        return
-    root = max(roots, key=lambda r: len(r.parts))
-    current = root
-    for part in absolute.relative_to(root).parts:
-        current = current / part
-        if current.is_symlink():
-            raise UsageError(f"{current} is a symbolic link; planner never writes or deletes through links "
-                             f"inside {root}")
+        roots = [r for r in _claimed if absolute == r or absolute.startswith(r + os.sep)]
+    if roots:
+        root = max(roots, key=len)
+        parent = os.path.dirname(absolute)
+        if parent != root and parent not in _verified:
+            current = root
+            for part in os.path.relpath(parent, root).split(os.sep):
+                current = os.path.join(current, part)
+                if current not in _verified:
+                    if os.path.islink(current):
+                        raise UsageError(f"{current} is a symbolic link; planner never writes or deletes through "
+                                         f"links inside {root}")
+                    if os.path.isdir(current):
+                        _verified.add(current)
+    if os.path.islink(absolute):
+        raise UsageError(f"{path} is a symbolic link; planner does not write through links")
 
 
 def _holder(path: Path) -> str:
@@ -128,16 +137,19 @@ def derived_manifest(out: Path) -> Path:
     return out / STATE / "derived.json"
 
 
-def previously_derived(out: Path) -> set[Path]:
+def previously_derived(out: Path) -> dict[str, list]:
+    """What the last regenerate wrote: relative path -> [input digest, size, mtime_ns] of the file."""
     try:
-        names = json.loads(derived_manifest(out).read_text(encoding="utf-8"))
-        return {out / name for name in names if isinstance(name, str) and ".." not in Path(name).parts}
-    except (OSError, ValueError, TypeError):
-        return set()
+        record = json.loads(derived_manifest(out).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(record, dict):
+        return {}
+    return {k: v for k, v in record.items() if isinstance(k, str) and ".." not in Path(k).parts
+            and isinstance(v, list) and len(v) == 3}
 
 
-def record_derived(out: Path, paths: set[Path]) -> None:
+def record_derived(out: Path, record: dict[str, list]) -> None:
     from planner.store import write_if_changed
 
-    names = sorted(p.relative_to(out).as_posix() for p in paths)
-    write_if_changed(derived_manifest(out), json.dumps(names, ensure_ascii=False, indent=0) + "\n")
+    write_if_changed(derived_manifest(out), json.dumps(dict(sorted(record.items())), ensure_ascii=False) + "\n")

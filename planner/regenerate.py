@@ -9,19 +9,22 @@ stale pages it made itself.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from planner import __version__
 from planner.card import read_card_file, write_card
 from planner.errors import PlannerError, UsageError
 from planner.index import render_index
 from planner.outdir import previously_derived, record_derived
 from planner.schema import Trajectory
-from planner.site import site_files
+from planner.site import render_index_page, render_page
 from planner.store import (
-    card_path, json_path, load_trajectory, remove_derived, save_trajectory, trajectory_files, write_if_changed,
+    json_path, load_trajectory, load_trajectory_bytes, remove_derived, save_trajectory, trajectory_base,
+    trajectory_files, write_if_changed,
 )
 
 log = logging.getLogger("planner.regenerate")
@@ -109,40 +112,92 @@ def import_cards(paths: list[Path], out: Path, force: bool = False) -> Summary:
     return summary
 
 
-def load_all(out: Path, summary: Summary) -> list[Trajectory]:
+def load_all(out: Path, summary: Summary, digests: dict[int, str] | None = None) -> list[Trajectory]:
+    """Every stored trajectory; `digests` (when given) receives each one's content hash, by position."""
     trajectories = []
     for path in trajectory_files(out):
         try:
-            t = load_trajectory(path)
+            raw = path.read_bytes()
+            t = load_trajectory_bytes(path, raw)
             if json_path(out, t) != path:
                 raise PlannerError(f"{path}: its fields name another place ({json_path(out, t)}); fix or remove it")
-            trajectories.append(t)
-        except PlannerError as exc:
-            summary.fail(str(exc))
-    return trajectories
-
-
-def regenerate(out: Path) -> tuple[Summary, list[Trajectory]]:
-    """Rewrite (where changed) every card, the markdown index and the site from the stored trajectories."""
-    if not out.is_dir():
-        raise UsageError(f"{out}: no such folder; run import-cards or run first, or pass --out")
-    summary = Summary()
-    trajectories = load_all(out, summary)
-    kept = []
-    for t in trajectories:
-        try:
-            changed = write_if_changed(card_path(out, t), write_card(t))
         except PlannerError as exc:
             summary.fail(str(exc))
             continue
+        except OSError as exc:
+            summary.fail(f"{path}: cannot read ({exc.strerror})")
+            continue
+        if digests is not None:
+            digests[len(trajectories)] = hashlib.sha256(RENDERER + raw).hexdigest()
+        trajectories.append(t)
+    return trajectories
+
+
+def _renderer() -> bytes:
+    """What the derived files depend on besides the trajectories: our version and the site templates."""
+    parts = [__version__.encode()]
+    parts += [p.read_bytes() for p in sorted((Path(__file__).parent / "templates").glob("*.j2"))]
+    return hashlib.sha256(b"\0".join(parts)).digest()
+
+
+RENDERER = _renderer()
+
+
+def _fresh(path: Path, key: str, digest: str, record: dict[str, list]) -> bool:
+    """True when `path` was written from exactly this input and nobody has touched it since."""
+    previous = record.get(key)
+    if not previous or previous[0] != digest:
+        return False
+    try:
+        stat = path.stat()
+    except OSError:
+        return False
+    return [stat.st_size, stat.st_mtime_ns] == previous[1:]
+
+
+def _note(path: Path, key: str, digest: str, record: dict[str, list]) -> None:
+    stat = path.stat()
+    record[key] = [digest, stat.st_size, stat.st_mtime_ns]
+
+
+def regenerate(out: Path) -> tuple[Summary, list[Trajectory]]:
+    """Rewrite every card, the markdown index and the site from the stored trajectories.
+
+    A card or page whose trajectory and renderer are unchanged, and which nobody has
+    touched since it was written, is neither rendered nor written again.
+    """
+    if not out.is_dir():
+        raise UsageError(f"{out}: no such folder; run import-cards or run first, or pass --out")
+    summary = Summary()
+    digests: dict[int, str] = {}
+    trajectories = load_all(out, summary, digests)
+    previous, record = previously_derived(out), {}
+    site = out / "site"
+    kept = []
+    for i, t in enumerate(trajectories):
+        rel = trajectory_base(out, t).relative_to(out).as_posix()  # one name check per trajectory
+        card, page = out / f"{rel}.md", site / f"{rel}.html"
+        keys = (f"{rel}.md", f"site/{rel}.html")
+        try:
+            if _fresh(card, keys[0], digests[i], previous):
+                summary.unchanged += 1
+            else:
+                summary.unchanged += not write_if_changed(card, write_card(t))
+            if not _fresh(page, keys[1], digests[i], previous):
+                write_if_changed(page, render_page(t, "../" * rel.count("/") + "index.html"))
+        except PlannerError as exc:
+            summary.fail(str(exc))
+            continue
+        _note(card, keys[0], digests[i], record)
+        _note(page, keys[1], digests[i], record)
         kept.append(t)
         summary.done += 1
-        summary.unchanged += not changed
-    derived = {out / "trajectories.md": render_index(kept, out)}
-    derived.update(site_files(kept, out))
-    for path, text in derived.items():
+    for path, text in ((out / "trajectories.md", render_index(kept, out)),
+                       (out / "site" / "index.html", render_index_page(kept, out / "site", out))):
         write_if_changed(path, text)
-    for stale in previously_derived(out) - set(derived):  # pages of trajectories that are gone, made by us
-        remove_derived(stale)
-    record_derived(out, set(derived))
+        _note(path, path.relative_to(out).as_posix(), "index", record)
+    for stale in set(previous) - set(record):  # pages of trajectories that are gone, made by us
+        if stale.startswith("site/"):
+            remove_derived(out / stale)
+    record_derived(out, record)
     return summary, kept

@@ -62,13 +62,17 @@ def render_index_page(trajectories: list[Trajectory], site: Path, out: Path) -> 
     )
 
 
+def home_link(site: Path, page: Path) -> str:
+    """The relative link from a page back to the site's index."""
+    return "../" * (len(page.relative_to(site).parts) - 1) + "index.html"
+
+
 def site_files(trajectories: list[Trajectory], out: Path) -> dict[Path, str]:
     """Every page of `out/site/` and its text: one per trajectory, and the index."""
     site = out / "site"
     files = {}
     for t in trajectories:
         path = page_path(site, out, t)
-        depth = len(path.relative_to(site).parts) - 1
-        files[path] = render_page(t, "../" * depth + "index.html")
+        files[path] = render_page(t, home_link(site, path))
     files[site / "index.html"] = render_index_page(trajectories, site, out)
     return files

@@ -18,6 +18,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 
 from planner.errors import PlannerError, UsageError
@@ -26,6 +27,7 @@ from planner.schema import Trajectory
 
 TMP_PREFIX = ".planner-tmp-"
 RESERVED = {"site", "eval", "export", "reviewer", STATE, "trajectories.md", "failures.jsonl"}
+_RESERVED_FOLDED = {r.casefold() for r in RESERVED}
 MAX_NAME_BYTES = 240  # a file name may hold 255 bytes; leave room for ".json" and temp prefixes
 _FORBIDDEN = re.compile(r"[/\\\x00-\x1f\x7f\u2028\u2029]")
 
@@ -41,28 +43,31 @@ def safe_segment(name: str, what: str) -> str:
         problem = "starts with '.' (hidden files are not read back)"
     elif len(name.encode("utf-8")) > MAX_NAME_BYTES:
         problem = f"is longer than {MAX_NAME_BYTES} bytes"
-    elif name.casefold() in {r.casefold() for r in RESERVED}:
+    elif name.casefold() in _RESERVED_FOLDED:
         problem = "is reserved for planner's own folders"
     if problem:
         raise UsageError(f"{what} {name[:80]!r} cannot be used as a file name: it {problem}")
     return name
 
 
+@lru_cache(maxsize=65536)
+def relative_base(planner: str, slug: str, paper: str, task: str) -> str:
+    """A trajectory's files relative to the output folder, without the suffix; every name checked once."""
+    parts = [safe_segment(planner, "planner"), safe_segment(slug, "model"), safe_segment(paper, "paper")]
+    return "/".join((["reviewer"] if task != "author" else []) + parts)
+
+
 def trajectory_base(out: Path, t: Trajectory) -> Path:
     """The path of a trajectory's files without the suffix (`.md` card, `.json` data)."""
-    folder = out if t.task == "author" else out / "reviewer"
-    return (folder / safe_segment(t.planner, "planner") / safe_segment(t.slug, "model")
-            / safe_segment(t.paper, "paper"))
+    return out / relative_base(t.planner, t.slug, t.paper, t.task)
 
 
 def card_path(out: Path, t: Trajectory) -> Path:
-    base = trajectory_base(out, t)
-    return base.with_name(base.name + ".md")
+    return out / (relative_base(t.planner, t.slug, t.paper, t.task) + ".md")
 
 
 def json_path(out: Path, t: Trajectory) -> Path:
-    base = trajectory_base(out, t)
-    return base.with_name(base.name + ".json")
+    return out / (relative_base(t.planner, t.slug, t.paper, t.task) + ".json")
 
 
 def atomic_write(path: Path, data: str, durable: bool = False) -> None:
@@ -128,26 +133,46 @@ def save_trajectory(out: Path, t: Trajectory, card_text: str) -> Path:
     return path
 
 
+def _folders(path: str) -> Iterator[os.DirEntry]:
+    """The sub-folders of `path` that are real folders: no links, nothing hidden."""
+    try:
+        with os.scandir(path) as entries:
+            found = [e for e in entries if not e.name.startswith(".") and e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return iter(())
+    return iter(sorted(found, key=lambda e: e.name))
+
+
 def trajectory_files(out: Path) -> Iterator[Path]:
-    """Every stored trajectory JSON, in a stable order; links and hidden files are not followed."""
-    patterns = ("*/*/*.json", "reviewer/*/*/*.json")
-    found = {p for pattern in patterns for p in out.glob(pattern)}
-    for path in sorted(found):
-        rel = path.relative_to(out)
-        if rel.parts[0] in RESERVED - {"reviewer"} or any(part.startswith(".") for part in rel.parts):
-            continue
-        if rel.parts[0] == "reviewer" and len(rel.parts) != 4:
-            continue
-        if any((out / Path(*rel.parts[:i])).is_symlink() for i in range(1, len(rel.parts) + 1)):
-            continue
-        yield path
+    """Every stored trajectory JSON (`<planner>/<slug>/<paper>.json`, and the same under `reviewer/`),
+    in a stable order; links and hidden files are never followed."""
+    tops = [(str(out), RESERVED)]
+    reviewer = os.path.join(str(out), "reviewer")
+    if os.path.isdir(reviewer) and not os.path.islink(reviewer):
+        tops.append((reviewer, set()))
+    for top, skip in tops:
+        for planner in _folders(top):
+            if planner.name in skip:
+                continue
+            for slug in _folders(planner.path):
+                with os.scandir(slug.path) as entries:
+                    names = sorted(e.name for e in entries if e.name.endswith(".json") and not e.name.startswith(".")
+                                   and e.is_file(follow_symlinks=False))
+                for name in names:
+                    yield Path(slug.path, name)
 
 
 def load_trajectory(path: Path) -> Trajectory:
     try:
-        return Trajectory.from_json(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
     except OSError as exc:
         raise PlannerError(f"{path}: cannot read ({exc.strerror})") from None
-    except (ValueError, UnicodeDecodeError) as exc:
+    return load_trajectory_bytes(path, raw)
+
+
+def load_trajectory_bytes(path: Path, raw: bytes) -> Trajectory:
+    try:
+        return Trajectory.model_validate_json(raw)
+    except ValueError as exc:
         first = str(exc).splitlines()
         raise PlannerError(f"{path}: not a trajectory JSON file ({' '.join(first[:3])[:200]})") from None
