@@ -1,61 +1,55 @@
-"""Batch wall time against the ideal ceil(jobs / concurrency) x latency, and against concurrency 1.
-
-A local server adds a fixed latency to every request, so the only thing measured is how
-well the batch overlaps requests (the target is within 1.25x of ideal). The server runs
-in its own process, as a real provider would, so it does not compete for our GIL.
-"""
+"""Synchronous batch wall time against the ideal ceil(jobs / concurrency) x latency, and against
+concurrency 1. The local server adds a fixed latency to every request, so what is measured is how
+well the batch overlaps requests (target within 1.25x of ideal)."""
 
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
 import tempfile
 import time
 from pathlib import Path
 
 from _common import report
-
-from fakeserver import FakeServer, Reply  # noqa: E402
+from _servers import fake_provider
 
 LATENCY, JOBS, CONCURRENCY = 0.25, 24, 6
 
 
-def _serve(urls: multiprocessing.Queue, stop: multiprocessing.Event) -> None:
+def _valid(request):  # type: ignore[no-untyped-def]
     from conftest import plan_obj
+    from fakeserver import Reply
 
-    with FakeServer(default=lambda r: Reply.json(plan_obj(5)), latency=LATENCY) as srv:
-        urls.put(srv.openai_base_url)
-        stop.wait()
+    return Reply.json(plan_obj(5))
 
 
 def main() -> None:
     import anthropic  # noqa: F401  import the SDKs before timing
     import openai  # noqa: F401
 
-    from planner.batch import make_jobs, run_batch
-    from planner.papers import library_ids
+    from planner.batch import Summary, providers_for, run_sync
+    from planner.cache import ResponseCache
+    from planner.jobs import make_jobs
+    from planner.outdir import claim
+    from planner.papers import library_ids, resolve_all
     from planner.planning import PlanOptions
+    from planner.registry import resolve
 
-    urls, stop = multiprocessing.Queue(), multiprocessing.Event()
-    server = multiprocessing.Process(target=_serve, args=(urls, stop), daemon=True)
-    server.start()
-    try:
-        os.environ.update(OPENAI_API_KEY="bench-key", OPENAI_BASE_URL=urls.get(timeout=30))
+    with fake_provider(_valid, LATENCY) as ((openai_url, _), _counts):
+        os.environ.update(OPENAI_API_KEY="bench-key", OPENAI_BASE_URL=openai_url)
         opts = PlanOptions()
-        jobs = make_jobs(library_ids()[:JOBS], ["gpt-4o"], opts)
+        jobs = make_jobs(resolve_all(library_ids()[:JOBS]), [resolve("gpt-4o")], opts)
+        providers = providers_for(jobs, None, opts.timeout)
         walls = {}
-        with tempfile.TemporaryDirectory() as out:  # warm-up: first-use imports and template compiles
-            run_batch(jobs[:2], Path(out), 2, force=True, use_cache=False, opts=opts)
+        with tempfile.TemporaryDirectory() as tmp:  # warm-up: first-use imports and template compiles
+            run_sync(jobs[:2], claim(Path(tmp) / "o"), providers, ResponseCache(None), opts.retry, 2, Summary(2))
         for concurrency in (CONCURRENCY, 1):
-            with tempfile.TemporaryDirectory() as out:
+            with tempfile.TemporaryDirectory() as tmp:
+                summary = Summary(len(jobs))
                 started = time.monotonic()
-                summary = run_batch(jobs, Path(out), concurrency, force=True, use_cache=False, opts=opts)
+                run_sync(jobs, claim(Path(tmp) / "o"), providers, ResponseCache(None), opts.retry, concurrency, summary)
                 walls[concurrency] = time.monotonic() - started
                 assert summary.count("done") == len(jobs), "bench jobs failed"
-    finally:
-        stop.set()
-        server.join(timeout=10)
     ideal = math.ceil(len(jobs) / CONCURRENCY) * LATENCY
     print(f"{len(jobs)} jobs, latency {LATENCY}s, concurrency {CONCURRENCY}: wall {walls[CONCURRENCY]:.2f}s, "
           f"ideal {ideal:.2f}s; concurrency 1: {walls[1]:.2f}s")

@@ -1,4 +1,4 @@
-"""Per-plan local overhead: render the prompt, parse and validate the reply, write card and JSON.
+"""Per-plan local overhead: build the request, parse and validate the reply, write card and JSON.
 
 Everything a plan costs on this machine apart from the model call (target under 5 ms).
 """
@@ -18,25 +18,27 @@ N = 300
 def main() -> None:
     from conftest import plan_obj
     from planner.card import write_card
+    from planner.conversation import Done
+    from planner.outdir import claim
     from planner.papers import load_paper
-    from planner.parse import parse_plan
-    from planner.planning import PlanOptions, first_request
+    from planner.planning import PlanOptions, conversation, provenance, trajectory
     from planner.providers.base import Reply
     from planner.registry import resolve
-    from planner.schema import Trajectory
     from planner.store import save_trajectory
 
     paper, spec, opts = load_paper("simsiam"), resolve("gpt-4o"), PlanOptions()
-    reply = Reply(text=json.dumps(plan_obj(5)))
-    first_request(paper, spec, opts, "json_schema")  # warm the template caches
-    with tempfile.TemporaryDirectory() as out:
+    reply = Reply(text=json.dumps(plan_obj(5)), input_tokens=3000, output_tokens=600)
+    conversation(paper, spec, opts).request()  # warm the template caches
+    with tempfile.TemporaryDirectory() as tmp:
+        out = claim(Path(tmp) / "out")
         started = time.perf_counter()
         for i in range(N):
-            first_request(paper, spec, opts, "json_schema")
-            plan, errors = parse_plan(reply, 5)
-            assert plan is not None and not errors
-            t = Trajectory(model=spec.name, slug=spec.slug, paper=f"p{i}", task="author", plan=plan)
-            save_trajectory(Path(out), t, write_card(t))
+            conv = conversation(paper.__class__(**{**paper.__dict__, "id": f"p{i}"}), spec, opts)
+            conv.start()
+            done = conv.on_reply(reply)
+            assert isinstance(done, Done)
+            t = trajectory(spec, conv.task.paper, opts, done, provenance(spec, "openai", "x", conv, "sync", paper))
+            save_trajectory(out, t, write_card(t))
         per_plan_ms = (time.perf_counter() - started) / N * 1000
     report(f"local overhead per plan ({N} plans)", per_plan_ms, 5.0, "ms")
 

@@ -66,7 +66,7 @@ def run_batch_command(args: argparse.Namespace) -> int:
     _check_modes(args)
     opts = plan_options(args)
     papers = resolve_all(paper_refs(args.papers, args.papers_file, args.all))
-    specs = _specs(split(args.models), args.base_url)
+    specs = _specs(split(args.models), args)
     if args.via == "batch-file" and len(specs) > 1:
         raise UsageError("--via batch-file serves one model per file (vLLM's run-batch loads one model); "
                          "give one model")

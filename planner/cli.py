@@ -8,17 +8,12 @@ option is checked by its type here, before any work or progress bar starts.
 from __future__ import annotations
 
 import argparse
-import logging
 import math
-import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from planner import __version__
 from planner.errors import PlannerError, UsageError
-
-log = logging.getLogger("planner.cli")
-
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line that names the fix, exit code 2."""
@@ -62,6 +57,9 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, help="sampling seed, for endpoints that honour one")
     p.add_argument("--max-tokens", type=POSITIVE, default=4096, metavar="N",
                    help="output token limit per request (default 4096)")
+    p.add_argument("--context-window", type=POSITIVE, metavar="TOKENS",
+                   help="the model's context size, when it is smaller than planner assumes (a local server's "
+                        "--n_ctx); the paper is shortened to fit")
     p.add_argument("--prompts", type=Path, metavar="DIR",
                    help="folder of prompt templates overriding prompts/ file by file (rendered in jinja2's sandbox)")
     p.add_argument("--max-repairs", type=COUNT, default=2, metavar="K",
@@ -153,11 +151,17 @@ def _handler(name: str) -> Callable[[argparse.Namespace], int]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:  # --help and --version leave inside parse_args, before anything heavier is imported
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        from planner import console
+
+        console.error(str(exc))
+        return exc.exit_code
     from planner import console
 
-    parser = build_parser()
     try:
-        args = parser.parse_args(argv)
         console.setup_logging(getattr(args, "verbose", False))
         if args.command is None:
             parser.print_help()
@@ -174,6 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         console.error(f"cannot write or read{where}: {exc.strerror or exc}; check the path and free space")
         return 1
     except Exception as exc:  # a bug: still one line; the traceback is in the --verbose log
-        log.debug("%s", traceback.format_exc())
+        import logging
+        import traceback
+
+        logging.getLogger("planner.cli").debug("%s", traceback.format_exc())
         console.error(f"internal error: {type(exc).__name__}: {exc} (run with --verbose for details)")
         return 1

@@ -41,18 +41,25 @@ def plan_options(args: argparse.Namespace):
     return opts
 
 
-def _specs(names: list[str], base_url: str | None):
+def _specs(names: list[str], args: argparse.Namespace):
+    from dataclasses import replace
+
     from planner.providers.sdk import check_base_url
     from planner.registry import resolve, with_base_url
 
-    if base_url is not None:
-        check_base_url(base_url)
-
+    if args.base_url is not None:
+        check_base_url(args.base_url)
     if not names:
         raise UsageError("no models given; use --models m1,m2 (see 'planner models')")
+    window = getattr(args, "context_window", None)
+    if window is not None and window < args.max_tokens + 1_000:
+        raise UsageError(f"--context-window {window} leaves no room for the paper next to --max-tokens "
+                         f"{args.max_tokens}; give a larger window or fewer output tokens")
     specs = {}
     for name in names:
-        spec = with_base_url(resolve(name), base_url)
+        spec = with_base_url(resolve(name), args.base_url)
+        if window is not None:
+            spec = replace(spec, context_window=window)
         specs.setdefault(spec.name, spec)  # claude-35-sonnet and claude-3.5-sonnet are one model
     return list(specs.values())
 
@@ -77,7 +84,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     opts = plan_options(args)
     paper = resolve_all([args.paper])[0]
-    spec = _specs([args.model], args.base_url)[0]
+    spec = _specs([args.model], args)[0]
     job = Job(paper, spec, opts)
     if args.dry_run:
         return dry_run(job)

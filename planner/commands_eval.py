@@ -19,8 +19,11 @@ from planner.errors import UsageError, WorkError
 
 def _judges(names: list[str], base_url: str | None):  # type: ignore[no-untyped-def]
     from planner.evaluate import OFFLINE
+    from planner.providers.sdk import check_base_url
     from planner.registry import resolve, with_base_url
 
+    if base_url is not None:
+        check_base_url(base_url)
     if not names:
         raise UsageError("--judge needs 'offline' or one or more model names")
     return [with_base_url(resolve(n), base_url) for n in dict.fromkeys(names) if n != OFFLINE]

@@ -247,3 +247,13 @@ def test_killed_with_batches_in_flight_the_rerun_collects_the_same_batches(tmp_p
         assert len(server.batches.created) == engines  # no batch bought twice
         assert len(cards(out)) == 3 * engines and sync_calls(server) == []
         assert stderr.count("created before its id could be saved") == (1 if when.startswith("before") else 0)
+
+
+def test_a_later_synchronous_run_is_answered_from_what_the_batches_bought(server, tmp_path):
+    out = tmp_path / "out"
+    assert batch(out, models="gpt-4o,claude-3.5-sonnet") == 0
+    for card in cards(out):
+        card.unlink()
+    assert main(["batch", "--papers", "simsiam,smm,dit", "--models", "gpt-4o,claude-3.5-sonnet", "--out",
+                 str(out)]) == 0
+    assert len(cards(out)) == 6 and sync_calls(server) == []

@@ -140,3 +140,10 @@ def test_llama_cpp_style_500_refusal_falls_back_to_json_object_with_schema(provi
     assert isinstance(decision, Done) and len(provider_env.requests) == 2
     fmt = provider_env.requests[1].body["response_format"]
     assert fmt["type"] == "json_object" and fmt["schema"]["properties"]["ablations"]["minItems"] == 5
+
+
+def test_retry_lines_name_their_job(provider_env, caplog):
+    provider_env.push(Reply.status(503, "busy"), Reply.json(plan_obj()))
+    plan("claude-3.5-sonnet")
+    retries = [r.getMessage() for r in caplog.records if "retrying in" in r.getMessage()]
+    assert retries and retries[0].startswith("claude-3.5-sonnet on simsiam: retrying in")

@@ -164,3 +164,25 @@ def test_a_closed_pipe_ends_output_quietly(tmp_path):
                           text=True, cwd=Path(__file__).parent.parent, env={**os.environ})
     assert done.returncode == 0 and len(done.stdout.splitlines()) == 2
     assert done.stderr == ""
+
+
+def test_a_small_context_window_shortens_the_paper(monkeypatch, capsys, caplog):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    argv = ["run", "--paper", "simsiam", "--model", "compatible:m", "--base-url", "http://127.0.0.1:9/v1",
+            "--dry-run", "--max-tokens", "600"]
+    assert main([*argv, "--context-window", "2048"]) == 0
+    short = json.loads(capsys.readouterr().out)
+    assert main(argv) == 0
+    full = json.loads(capsys.readouterr().out)
+    assert "[... truncated by planner:" in short["messages"][1]["content"]
+    assert len(json.dumps(short)) // 4 + 600 < 2048 < len(json.dumps(full)) // 4 + 600
+    assert main([*argv, "--context-window", "1200"]) == 2
+    assert "leaves no room for the paper" in capsys.readouterr().err
+
+
+def test_papers_json_counts_ground_truth_and_its_evidence(capsys):
+    assert main(["papers", "--json"]) == 0
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["simsiam"]["ground_truth"] == 15 and rows["simsiam"]["ground_truth_from_paper"] == 15
+    assert rows["dad-3dheads"]["ground_truth"] == 0 and not rows["dad-3dheads"]["has_ground_truth"]
+    assert rows["storm"]["ground_truth_from_paper"] == 0 < rows["storm"]["ground_truth"]
