@@ -93,6 +93,17 @@ def test_offline_judge_agreement_on_the_held_out_labels():
         labelled_plans.append((len(plan), len(truth), human, offline_match(plan, truth)))
     a = agreement(labelled_plans)
     print(a)
+    from planner.metrics import score
+    from planner.schema import Plan, Trajectory
+
+    f1 = {"human": [], "judge": []}
+    for row, (_, _, human, judged) in zip(heldout(), labelled_plans):
+        t = Trajectory(model="m", slug="m", paper=row["paper"], task="author",
+                       plan=Plan(reasoning="", ablations=[Ablation(**x) for x in row["plan"]]))
+        truth = [Ablation(**g) for g in row["ground_truth"]]
+        f1["human"].append(score(t, truth, human).f1)
+        f1["judge"].append(score(t, truth, judged).f1)
+    assert [round(sum(v) / len(v), 3) for v in f1.values()] == [0.464, 0.355]  # as the README says
     assert (a.plans, a.truth_items, a.pairs) == (16, 111, 506)
     assert (round(a.precision, 3), round(a.recall, 3), round(a.f1, 3)) == (0.831, 0.633, 0.673)
     assert (round(a.pair_agreement, 3), round(a.pair_precision, 3), round(a.pair_recall, 3)) == (0.943, 0.684, 0.605)
