@@ -61,7 +61,7 @@ def main() -> None:
     print(f"{papers} papers x 2 models = {2 * papers} jobs")
     print("| via | HTTP requests | batches | requests in batches | cost (USD) | at list price (USD) |")
     print("|---|---:|---:|---:|---:|---:|")
-    for via, (counts, wall, (cost, listed)) in results.items():
+    for via, (counts, _wall, (cost, listed)) in results.items():
         print(f"| {via} | {counts['requests']} | {counts['batches']} | {counts['lines']} | {cost:.4f} | {listed:.4f} |")
     report("batch-api cost / sync cost", results["batch-api"][2][0] / results["sync"][2][0], 0.55, "x")
 

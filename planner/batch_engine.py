@@ -14,12 +14,14 @@ into the next round) or permanent (an invalid request: the job fails and is reco
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, Protocol
 
 from planner.errors import WorkError
 from planner.manifest import Shard
-from planner.providers.base import PermanentError, Reply, Request, TransientError, classify
+from planner.providers.base import Reply, Request, TransientError, classify
 from planner.registry import ModelSpec
 
 
@@ -27,9 +29,6 @@ from planner.registry import ModelSpec
 class LineError:
     kind: str  # transient | permanent
     message: str
-
-    def as_error(self) -> WorkError:
-        return TransientError(self.message) if self.kind == "transient" else PermanentError(self.message)
 
 
 def line_error(kind: str, message: str) -> LineError:
@@ -42,12 +41,20 @@ def status_line_error(status: int, message: str, where: str) -> LineError:
     return line_error("transient" if isinstance(error, TransientError) else "permanent", str(error))
 
 
-def status_error(exc: Any, what: str) -> WorkError:
-    """An SDK status error from a batch call (upload, create) as one of our errors."""
+@contextmanager
+def sdk_errors(sdk: ModuleType, what: str) -> Iterator[None]:
+    """SDK errors of a batch call (upload, create) as ours: a status error classified like a synchronous
+    call's; a timeout or dropped connection transient (the rerun resumes from the manifest)."""
     from planner.providers.http import retry_after_seconds
     from planner.providers.sdk import status_message
 
-    return classify(exc.status_code, status_message(exc), retry_after_seconds(exc.response.headers), what)
+    try:
+        yield
+    except sdk.APIStatusError as exc:
+        raise classify(exc.status_code, status_message(exc), retry_after_seconds(exc.response.headers),
+                       what) from None
+    except sdk.APIError as exc:
+        raise TransientError(f"{what}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,36 @@ class LineResult:
     custom_id: str | None
     body: Any  # the provider's answer object (chat.completion or Message) when the line succeeded
     error: LineError | None
+
+
+def json_line(raw: str, where: str) -> dict[str, Any] | LineError:
+    """One result line as a JSON object, or the (transient) error a garbled line is: one lost answer,
+    never a lost batch."""
+    from planner.providers.http import parse_body
+
+    try:
+        obj = parse_body(raw.encode("utf-8"), where)
+    except WorkError as exc:
+        return line_error("transient", str(exc))
+    return obj if isinstance(obj, dict) else line_error("transient", f"{where}: not a result line")
+
+
+def openai_line(raw: str, where: str) -> LineResult:
+    """A line of OpenAI's batch output or error file (vLLM's run-batch writes the same format)."""
+    obj = json_line(raw, where)
+    if isinstance(obj, LineError):
+        return LineResult(None, None, obj)
+    custom_id, response, error = obj.get("custom_id"), obj.get("response"), obj.get("error")
+    if isinstance(response, dict) and response.get("status_code") == 200:
+        return LineResult(custom_id, response.get("body"), None)
+    if isinstance(response, dict) and isinstance(response.get("status_code"), int):
+        body = response.get("body") if isinstance(response.get("body"), dict) else {}
+        message = str(body["error"].get("message", "")) if isinstance(body.get("error"), dict) else ""
+        return LineResult(custom_id, None, status_line_error(response["status_code"], message, where))
+    code = str(error.get("code") or "") if isinstance(error, dict) else ""
+    message = str(error.get("message", "")) if isinstance(error, dict) else "no answer"
+    kind = "transient" if code in ("batch_expired", "batch_cancelled", "") else "permanent"
+    return LineResult(custom_id, None, line_error(kind, f"{where}: {code or 'error'}: {message}"))
 
 
 @dataclass

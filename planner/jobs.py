@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ class Job:
     def __post_init__(self) -> None:
         safe_segment(self.paper.id, "paper id")
         safe_segment(self.spec.slug, "model")
-        self.opts.n  # validates --num-ablations before anything is sent
+        self.opts.n  # noqa: B018 - validates --num-ablations before anything is sent
 
     @property
     def name(self) -> str:

@@ -4,7 +4,6 @@ LM judges that answer badly, judges through the batch engines, the reviewer task
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest

@@ -16,11 +16,10 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-from planner.batch_engine import LineResult, Poll, line_error, status_error
+from planner.batch_engine import LineError, LineResult, Poll, json_line, line_error, sdk_errors
 from planner.manifest import Shard
 from planner.providers import anthropic_messages
 from planner.providers.base import OutputMode, Reply, Request
-from planner.providers.http import parse_body
 from planner.providers.sdk import raw_bytes
 from planner.registry import ModelSpec
 
@@ -35,15 +34,9 @@ class AnthropicBatch:
     discount = True
 
     def __init__(self, spec: ModelSpec, base_url: str | None, timeout: float) -> None:
-        import anthropic
-
-        from planner.providers import http
-
-        where = anthropic_messages.endpoint(spec, base_url)
-        self.endpoint = where.public
+        sync = anthropic_messages.AnthropicMessages(spec, base_url, timeout)  # same endpoint, key and client
+        self.endpoint, self.client = sync.endpoint, sync.client
         self.name = f"anthropic|{self.endpoint}"
-        self.client = anthropic.Anthropic(api_key=where.key or "not-needed", base_url=where.url, timeout=timeout,
-                                          max_retries=0, http_client=http.client(timeout))
 
     def entry(self, custom_id: str, spec: ModelSpec, request: Request) -> dict[str, Any]:
         return {"custom_id": custom_id, "params": anthropic_messages.wire_body(spec, request)}
@@ -53,12 +46,8 @@ class AnthropicBatch:
 
         shard.state, shard.creating_since = "creating", shard.creating_since or time.time()
         save()
-        try:
+        with sdk_errors(anthropic, "anthropic batch"):
             batch = self.client.messages.batches.create(requests=entries)
-        except anthropic.APIStatusError as exc:
-            raise status_error(exc, "anthropic batch") from None
-        except anthropic.APIError as exc:  # timeouts and dropped connections: the rerun resumes from the manifest
-            raise line_error("transient", f"anthropic batch: {exc}").as_error() from None
         shard.batch_id, shard.state = batch.id, "submitted"
         save()
 
@@ -95,12 +84,10 @@ class AnthropicBatch:
 
     def _line(self, raw: str, batch_id: str, number: int) -> LineResult:
         where = f"anthropic batch {batch_id} line {number}"
-        try:
-            obj = parse_body(raw.encode("utf-8"), where)
-        except Exception as exc:  # a garbled line is one lost answer, not a lost batch
-            return LineResult(None, None, line_error("transient", str(exc)))
-        custom_id = obj.get("custom_id") if isinstance(obj, dict) else None
-        result = obj.get("result") if isinstance(obj, dict) else None
+        obj = json_line(raw, where)
+        if isinstance(obj, LineError):
+            return LineResult(None, None, obj)
+        custom_id, result = obj.get("custom_id"), obj.get("result")
         kind = result.get("type") if isinstance(result, dict) else None
         if kind == "succeeded":
             return LineResult(custom_id, result.get("message"), None)

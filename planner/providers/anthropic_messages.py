@@ -13,7 +13,7 @@ import os
 from typing import Any
 
 from planner.providers.base import BadResponse, OutputMode, Reply, Request, classify
-from planner.providers.sdk import Endpoint, api_key, call_raw, check_base_url, kwargs_for, status_message
+from planner.providers.sdk import Endpoint, api_key, call_raw, check_base_url, client, kwargs_for, status_message
 from planner.registry import ModelSpec
 
 PATH = "/v1/messages"
@@ -76,15 +76,12 @@ class AnthropicMessages:
     def __init__(self, spec: ModelSpec, base_url: str | None, timeout: float) -> None:
         import anthropic
 
-        from planner.providers import http
-
         self.name = "anthropic"
         self.spec = spec
         where = endpoint(spec, base_url)
         self.endpoint = where.public
         self.timeout = timeout
-        self.client = anthropic.Anthropic(api_key=where.key or "not-needed", base_url=where.url, timeout=timeout,
-                                          max_retries=0, http_client=http.client(timeout))
+        self.client = client(anthropic.Anthropic, where, timeout)
 
     def what(self) -> str:
         return f"anthropic model {self.spec.api_id}"

@@ -15,12 +15,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from planner.batch_engine import LineResult, Poll, line_error, status_line_error
+from planner.batch_engine import LineResult, Poll, openai_line
 from planner.errors import UsageError
 from planner.manifest import Shard
 from planner.providers import openai_chat
 from planner.providers.base import OutputMode, Reply, Request
-from planner.providers.http import parse_body
 from planner.registry import ModelSpec
 
 
@@ -69,30 +68,9 @@ class BatchFile:
             except (OSError, UnicodeDecodeError) as exc:
                 raise UsageError(f"--collect {name}: cannot read the results file ({exc})") from None
             for number, raw in enumerate(lines, 1):
-                result = self._line(raw, name, number, shard) if raw.strip() else None
-                if result is not None:
-                    yield result
-
-    def _line(self, raw: str, name: str, number: int, shard: Shard) -> LineResult | None:
-        """The line as a result of `shard` (None when it answers another round's request)."""
-        where = f"{Path(name).name} line {number}"
-        try:
-            obj = parse_body(raw.encode("utf-8"), where)
-        except Exception as exc:  # a garbled line is one lost answer
-            return LineResult(None, None, line_error("transient", str(exc)))
-        if not isinstance(obj, dict):
-            return LineResult(None, None, line_error("transient", f"{where}: not a result line"))
-        custom_id, response, error = obj.get("custom_id"), obj.get("response"), obj.get("error")
-        if custom_id not in shard.entries:
-            return None
-        if isinstance(response, dict) and response.get("status_code") == 200:
-            return LineResult(custom_id, response.get("body"), None)
-        if isinstance(response, dict) and isinstance(response.get("status_code"), int):
-            body = response.get("body") if isinstance(response.get("body"), dict) else {}
-            message = str((body.get("error") or {}).get("message", "")) if isinstance(body.get("error"), dict) else ""
-            return LineResult(custom_id, None, status_line_error(response["status_code"], message, where))
-        message = error.get("message", "") if isinstance(error, dict) else "no response"
-        return LineResult(custom_id, None, line_error("transient", f"{where}: {message}"))
+                result = openai_line(raw, f"{Path(name).name} line {number}") if raw.strip() else None
+                if result is not None and (result.custom_id in shard.entries or result.custom_id is None):
+                    yield result  # lines of another round's requests belong to another shard
 
     def cancel(self, shard: Shard) -> None:
         return None

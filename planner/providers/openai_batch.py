@@ -16,11 +16,10 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from planner.batch_engine import LineResult, Poll, line_error, status_error, status_line_error
+from planner.batch_engine import LineResult, Poll, openai_line, sdk_errors
 from planner.manifest import Shard
 from planner.providers import openai_chat
 from planner.providers.base import OutputMode, Reply, Request
-from planner.providers.http import parse_body
 from planner.registry import ModelSpec
 
 ENDED = {"completed", "failed", "expired", "cancelled"}
@@ -33,15 +32,9 @@ class OpenAIBatch:
     discount = True
 
     def __init__(self, spec: ModelSpec, base_url: str | None, timeout: float) -> None:
-        import openai
-
-        from planner.providers import http
-
-        where = openai_chat.endpoint(spec, base_url)
-        self.endpoint = where.public
+        sync = openai_chat.OpenAIChat(spec, base_url, timeout)  # the same endpoint, key and client as sync calls
+        self.endpoint, self.client = sync.endpoint, sync.client
         self.name = f"openai|{self.endpoint}"
-        self.client = openai.OpenAI(api_key=where.key or "not-needed", base_url=where.url, timeout=timeout,
-                                    max_retries=0, http_client=http.client(timeout))
 
     def entry(self, custom_id: str, spec: ModelSpec, request: Request) -> dict[str, Any]:
         return {"custom_id": custom_id, "method": "POST", "url": "/v1/chat/completions",
@@ -50,7 +43,7 @@ class OpenAIBatch:
     def submit(self, shard: Shard, entries: list[dict[str, Any]], save: Callable[[], None]) -> None:
         import openai
 
-        try:
+        with sdk_errors(openai, "openai batch"):
             if shard.file_id is None:
                 data = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries).encode("utf-8")
                 uploaded = self.client.files.create(file=(f"{shard.id}.jsonl", io.BytesIO(data)), purpose="batch")
@@ -60,10 +53,6 @@ class OpenAIBatch:
             save()
             batch = self.client.batches.create(input_file_id=shard.file_id, endpoint="/v1/chat/completions",
                                                completion_window="24h", metadata={"planner_shard": shard.id})
-        except openai.APIStatusError as exc:
-            raise status_error(exc, "openai batch") from None
-        except openai.APIError as exc:  # timeouts and dropped connections: the rerun resumes from the manifest
-            raise line_error("transient", f"openai batch: {exc}").as_error() from None
         shard.batch_id, shard.state = batch.id, "submitted"
         save()
 
@@ -93,27 +82,7 @@ class OpenAIBatch:
             text = self.client.files.content(file_id).text
             for number, raw in enumerate(text.splitlines(), 1):
                 if raw.strip():
-                    yield self._line(raw, shard, number)
-
-    def _line(self, raw: str, shard: Shard, number: int) -> LineResult:
-        where = f"openai batch {shard.batch_id} line {number}"
-        try:
-            obj = parse_body(raw.encode("utf-8"), where)
-        except Exception as exc:  # a garbled line is one lost answer, not a lost batch
-            return LineResult(None, None, line_error("transient", str(exc)))
-        custom_id = obj.get("custom_id") if isinstance(obj, dict) else None
-        response = obj.get("response") if isinstance(obj, dict) else None
-        error = obj.get("error") if isinstance(obj, dict) else None
-        if isinstance(response, dict) and response.get("status_code") == 200:
-            return LineResult(custom_id, response.get("body"), None)
-        if isinstance(response, dict) and isinstance(response.get("status_code"), int):
-            body = response.get("body") if isinstance(response.get("body"), dict) else {}
-            message = (body.get("error") or {}).get("message", "") if isinstance(body.get("error"), dict) else ""
-            return LineResult(custom_id, None, status_line_error(response["status_code"], message, where))
-        code = error.get("code", "") if isinstance(error, dict) else ""
-        message = error.get("message", "") if isinstance(error, dict) else "no answer"
-        kind = "transient" if code in ("batch_expired", "batch_cancelled", "") else "permanent"
-        return LineResult(custom_id, None, line_error(kind, f"{where}: {code or 'error'}: {message}"))
+                    yield openai_line(raw, f"openai batch {shard.batch_id} line {number}")
 
     def cancel(self, shard: Shard) -> None:
         self.client.batches.cancel(shard.batch_id)

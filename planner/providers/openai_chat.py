@@ -16,7 +16,7 @@ from planner.errors import UsageError
 from planner.providers.base import (
     BadResponse, OutputMode, PermanentError, Reply, Request, StructuredOutputUnsupported, classify,
 )
-from planner.providers.sdk import Endpoint, api_key, call_raw, check_base_url, kwargs_for, status_message
+from planner.providers.sdk import Endpoint, api_key, call_raw, check_base_url, client, kwargs_for, status_message
 from planner.registry import ModelSpec
 
 OPENROUTER_URL = "https://openrouter.ai/api/v1"
@@ -105,15 +105,12 @@ class OpenAIChat:
     def __init__(self, spec: ModelSpec, base_url: str | None, timeout: float) -> None:
         import openai
 
-        from planner.providers import http
-
         self.name = spec.provider
         self.spec = spec
         where = endpoint(spec, base_url)
         self.endpoint = where.public
         self.timeout = timeout
-        self.client = openai.OpenAI(api_key=where.key or "not-needed", base_url=where.url, timeout=timeout,
-                                    max_retries=0, http_client=http.client(timeout))
+        self.client = client(openai.OpenAI, where, timeout)
 
     def what(self) -> str:
         return f"{self.name} model {self.spec.api_id}"

@@ -43,6 +43,15 @@ def api_key(var: str, required: bool) -> str | None:
     return value or None
 
 
+def client(sdk_class: Any, where: Endpoint, timeout: float) -> Any:
+    """An SDK client for `where`: our HTTP layer (deadline, no redirects), and no SDK retries
+    (planner.retry owns retrying; stacking both would multiply the waits)."""
+    from planner.providers import http
+
+    return sdk_class(api_key=where.key or "not-needed", base_url=where.url, timeout=timeout, max_retries=0,
+                     http_client=http.client(timeout))
+
+
 def check_base_url(url: str) -> str:
     """Refuse a base URL that cannot work, before anything is sent; remember its credentials as secrets."""
     register_url(url)
