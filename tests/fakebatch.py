@@ -206,11 +206,14 @@ class Batches:
             batch.status = "ended"
 
     def _answer(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        from fakeserver import Recorded, _anthropic_body, _openai_body
+        try:
+            from fakewire import Recorded, anthropic_body, openai_body
+        except ImportError:
+            from tests.fakewire import Recorded, anthropic_body, openai_body
 
         req = Recorded(path=path, headers={}, body=body)
         reply = self.server._next_reply(req)
-        render = _openai_body if path.endswith("/chat/completions") else _anthropic_body
+        render = openai_body if path.endswith("/chat/completions") else anthropic_body
         return render(reply, req)
 
     def _fate(self, batch: FakeBatch, cid: str, body: dict[str, Any]) -> str | None:
