@@ -17,6 +17,7 @@ N = 300
 
 def main() -> None:
     from conftest import plan_obj
+
     from planner.card import write_card
     from planner.conversation import Done
     from planner.outdir import claim

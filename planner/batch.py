@@ -24,11 +24,12 @@ from planner.batch_driver import Driver, Item
 from planner.batch_engine import Engine
 from planner.cache import ResponseCache
 from planner.conversation import Ask, Conversation, Done, Failed
-from planner.errors import UsageError, WorkError
+from planner.errors import WorkError
 from planner.jobs import Job, JobResult, fail, finish
 from planner.manifest import Manifest
 from planner.providers import BATCH_ENGINES, make_provider
 from planner.providers.base import Provider
+from planner.registry import ModelSpec
 from planner.retry import RetryPolicy
 from planner.sync_driver import Asker, converse
 
@@ -146,10 +147,10 @@ def run_sync(jobs: list[Job], out: Path, providers: dict[str, Provider], cache: 
     summary.interrupted = not run_pool(jobs, work, concurrency, record)
 
 
-def batch_engine(job: Job, base_url: str | None, timeout: float) -> Engine | None:
-    """The provider's batch engine for this job's model, or None when it has none (OpenRouter, compatible)."""
-    module = BATCH_ENGINES.get(job.spec.provider)
-    return importlib.import_module(module).create(job.spec, base_url, timeout) if module else None
+def batch_engine(spec: ModelSpec, base_url: str | None, timeout: float) -> Engine | None:
+    """The provider's batch engine for this model, or None when it has none (OpenRouter, compatible)."""
+    module = BATCH_ENGINES.get(spec.provider)
+    return importlib.import_module(module).create(spec, base_url, timeout) if module else None
 
 
 def run_batched(jobs: list[Job], out: Path, engines_for: Callable[[Job], Engine | None], cache: ResponseCache,
@@ -199,9 +200,3 @@ def cancel(jobs: list[Job], manifest: Manifest, engines_for: Callable[[Job], Eng
         show(f"{shard.model}: batch {shard.batch_id} cancelled; run the same command again to collect what it "
              "finished")
     return cancelled
-
-
-def check_concurrency(value: int) -> int:
-    if value < 1:
-        raise UsageError(f"--concurrency must be at least 1, got {value}")
-    return value

@@ -121,7 +121,7 @@ def _clients(args: argparse.Namespace, jobs, opts):  # type: ignore[no-untyped-d
             endpoint = public_url(opts.base_url) if opts.base_url else "batch-file"
             engines[name] = BatchFile(job.spec, endpoint, args.emit, args.collect)
             continue
-        engine = batch_engine(job, opts.base_url, opts.timeout) if args.via == "batch-api" else None
+        engine = batch_engine(job.spec, opts.base_url, opts.timeout) if args.via == "batch-api" else None
         if engine is not None:
             engines[name] = engine
         else:

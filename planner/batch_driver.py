@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from planner.batch_engine import Engine, LineError, Poll
@@ -220,7 +220,7 @@ class Driver:
                 self._line_failed(entry, LineError("transient", str(exc)))
                 continue
             reply.meta.update(batch_id=shard.batch_id, batch_discount=engine.discount, bought_by=self.run_id,
-                              created=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                              created=datetime.now(UTC).isoformat(timespec="seconds"))
             self.cache.put(entry.key, reply)
         for cid, entry in shard.entries.items():
             if cid not in seen:

@@ -15,6 +15,7 @@ from pathlib import Path
 from planner import __version__
 from planner.errors import PlannerError, UsageError
 
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line that names the fix, exit code 2."""
 

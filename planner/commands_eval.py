@@ -65,20 +65,21 @@ def _reason(outcome: Any) -> Any:
 
 
 def _run_batched(work, args: argparse.Namespace, cache, out: Path) -> list[Any]:  # type: ignore[no-untyped-def]
+    from planner.batch import batch_engine
     from planner.batch_driver import Driver, Item
     from planner.conversation import Ask
     from planner.manifest import Manifest
-    from planner.providers import BATCH_ENGINES
 
     engines: dict[str, Any] = {}
+    by_judge: dict[str, Any] = {}
     items, sync_indices = [], []
     for index, w in enumerate(work):
-        if w.judge.provider not in BATCH_ENGINES:
+        if w.judge.name not in by_judge:
+            by_judge[w.judge.name] = batch_engine(w.judge, args.base_url, args.timeout)
+        engine = by_judge[w.judge.name]
+        if engine is None:
             sync_indices.append(index)
             continue
-        import importlib
-
-        engine = importlib.import_module(BATCH_ENGINES[w.judge.provider]).create(w.judge, args.base_url, args.timeout)
         engine = engines.setdefault(engine.name, engine)
         items.append((index, Item(w.label, w.conv, w.judge, engine)))
     outcomes: list[Any] = [None] * len(work)

@@ -97,7 +97,14 @@ class Progress:
     def __init__(self, total: int, title: str) -> None:
         from rich.console import Console
         from rich.progress import (
-            BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
+            BarColumn,
+            MofNCompleteColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+        from rich.progress import (
+            Progress as RichProgress,
         )
 
         self._bar = RichProgress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -112,7 +119,7 @@ class Progress:
 
         return escape(clean(text, one_line=True)[:100])
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         self._guard(self._bar.start)
         return self
 

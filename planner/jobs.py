@@ -11,7 +11,7 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +19,23 @@ from planner.card import write_card
 from planner.conversation import Conversation, Done
 from planner.errors import PlannerError
 from planner.papers import Paper
-from planner.planning import PlanOptions, conversation, fingerprint, provenance, trajectory
+from planner.planning import (
+    PlanOptions,
+    conversation,
+    fingerprint,
+    provenance,
+    trajectory,
+)
 from planner.registry import ModelSpec
 from planner.schema import Plan, Provenance, Trajectory
 from planner.secrets import redact
-from planner.store import card_path, json_path, load_trajectory, safe_segment, save_trajectory
+from planner.store import (
+    card_path,
+    json_path,
+    load_trajectory,
+    safe_segment,
+    save_trajectory,
+)
 
 log = logging.getLogger("planner.jobs")
 _failures_lock = threading.Lock()
@@ -142,7 +154,7 @@ def record_failure(out: Path, name: str, identity: dict[str, str], reason: str, 
     """Append one JSON line to `out/<file>`; one write per line keeps lines whole."""
     from planner.outdir import check_target
 
-    row = {"time": datetime.now(timezone.utc).isoformat(timespec="seconds"), "job": name, **identity,
+    row = {"time": datetime.now(UTC).isoformat(timespec="seconds"), "job": name, **identity,
            "reason": redact(reason), "errors": [redact(e) for e in errors], "provenance": provenance}
     line = json.dumps(row, ensure_ascii=False) + "\n"
     path = out / file

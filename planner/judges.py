@@ -20,13 +20,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from planner import rules
 from planner.conversation import Conversation, Params, Verdict
+from planner.offline_judge import Match
 from planner.parse import reply_object
 from planner.prompts import render
 from planner.providers.base import OutputMode, Reply
 from planner.registry import ModelSpec
 from planner.schema import Ablation
 
-from planner.offline_judge import Match
 JUDGE_MAX_TOKENS = 2048
 
 
@@ -61,7 +61,7 @@ class Sides:
     plan_is_a: bool
 
     @classmethod
-    def draw(cls, seed: str, plan_size: int, truth_size: int) -> "Sides":
+    def draw(cls, seed: str, plan_size: int, truth_size: int) -> Sides:
         rng = random.Random(seed)  # deterministic, so the cache answers reruns
         return cls(rng.sample(range(plan_size), plan_size), rng.sample(range(truth_size), truth_size),
                    rng.random() < 0.5)

@@ -23,12 +23,12 @@ from planner.ground_truth import Entry
 RESULT_CUES = re.compile(
     r"\b(improv(?:es|ed|ement|ements)|hurts?|harms?|degrad\w*|outperform\w*|better than|worse than|"
     r"necessary|essential|crucial|critical (?:to|for)|is key|matters? (?:most|little)|no (?:gain|benefit|effect|"
-    r"improvement)|does not help|helps|boost\w*|leads? to (?:higher|lower|better|worse))\b", re.I)
-REMOVAL_CUES = re.compile(r"\b(without|w/o|removing|removed|ablat\w*|disabl\w*)\b", re.I)
+    r"improvement)|does not help|helps|boost\w*|leads? to (?:higher|lower|better|worse))\b", re.IGNORECASE)
+REMOVAL_CUES = re.compile(r"\b(without|w/o|removing|removed|ablat\w*|disabl\w*)\b", re.IGNORECASE)
 _FILLER = re.compile(r"\b(the|a|an|of|in|on|for|to|and|or|with|by|as|is|are|its|each|this|that|from|at|be|"
                      r"use|using|used|model|method|paper|default|setting|component|only|one|two|all|per)\b")
 ALTERNATIVE_CUES = re.compile(r"\b(variants?|alternatives?|instead of|versus|vs\.?|compared|counterparts?|optional)\b",
-                              re.I)
+                              re.IGNORECASE)
 VARIANT_COVERAGE = 0.75  # share of a replacement's content words a sentence must hold to name it
 COMPONENT_COVERAGE = 0.75  # share of a component's content words the sentence must hold to be about it
 

@@ -50,7 +50,7 @@ class Shard:
     path: str | None = None  # the input file (batch-file mode: the emitted file)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Shard":
+    def from_dict(cls, data: dict[str, Any]) -> Shard:
         entries = {cid: Entry(**e) for cid, e in data.pop("entries").items()}
         return cls(entries=entries, **data)
 
@@ -64,7 +64,7 @@ class Manifest:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def load(cls, out: Path, name: str = "batches.json") -> "Manifest":
+    def load(cls, out: Path, name: str = "batches.json") -> Manifest:
         path = out / STATE / name
         manifest = cls(path)
         try:

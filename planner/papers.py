@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PAPERS_DIR = ROOT / "papers"
 GROUND_TRUTH_DIR = PAPERS_DIR / "ground_truth"
 TEXT_SUFFIXES = {".md", ".txt", ".markdown"}
-_FRONT = re.compile(r"\A\+\+\+\n(.*?)\n\+\+\+\n", re.S)
+_FRONT = re.compile(r"\A\+\+\+\n(.*?)\n\+\+\+\n", re.DOTALL)
 log = logging.getLogger("planner.papers")
 
 

@@ -17,11 +17,11 @@ from planner import rules
 from planner.providers.base import Reply
 from planner.schema import Plan
 
-_FENCE = re.compile(r"```[A-Za-z]*\s*\n?(.*?)```", re.S)
+_FENCE = re.compile(r"```[A-Za-z]*\s*\n?(.*?)```", re.DOTALL)
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 _SMART = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
-_DISCUSSION = re.compile(r"<discussion>(.*?)(?:</discussion>|<predictions>|$)", re.S | re.I)
-_PREDICTIONS = re.compile(r"<predictions>(.*?)(?:</predictions>|$)", re.S | re.I)
+_DISCUSSION = re.compile(r"<discussion>(.*?)(?:</discussion>|<predictions>|$)", re.DOTALL | re.IGNORECASE)
+_PREDICTIONS = re.compile(r"<predictions>(.*?)(?:</predictions>|$)", re.DOTALL | re.IGNORECASE)
 
 
 def loads_lenient(text: str) -> Any:

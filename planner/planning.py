@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +124,7 @@ def provenance(spec: ModelSpec, provider: str, endpoint: str, conv: Conversation
     first = conv.request()
     return Provenance(
         provider=provider, model_id=spec.api_id, endpoint=endpoint,
-        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
         input_tokens=tally.input_tokens, output_tokens=tally.output_tokens,
         cost_usd=spec.cost(tally.input_tokens, tally.output_tokens, batch=batch),
         sync_cost_usd=spec.cost(tally.input_tokens, tally.output_tokens) if batch else None,

@@ -23,8 +23,14 @@ from planner.outdir import previously_derived, record_derived
 from planner.schema import Trajectory
 from planner.site import render_index_page, render_page
 from planner.store import (
-    json_path, load_trajectory, load_trajectory_bytes, remove_derived, save_trajectory, trajectory_base,
-    trajectory_files, write_if_changed,
+    json_path,
+    load_trajectory,
+    load_trajectory_bytes,
+    remove_derived,
+    save_trajectory,
+    trajectory_base,
+    trajectory_files,
+    write_if_changed,
 )
 
 log = logging.getLogger("planner.regenerate")

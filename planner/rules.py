@@ -15,7 +15,16 @@ import re
 from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, conlist, create_model, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    conlist,
+    create_model,
+    model_validator,
+)
 
 from planner.schema import ACTIONS, Plan
 
@@ -25,7 +34,7 @@ METRIC_SEPARATOR = ", "
 MAX_ABLATIONS = 10
 _BREAK = re.compile(f"[{LINE_BREAKS}]")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
-_BOX_TAG = re.compile(r"<(/?div\b|!--)", re.I)  # would open or close a card box (or hide it) when rendered
+_BOX_TAG = re.compile(r"<(/?div\b|!--)", re.IGNORECASE)  # would open or close a card box (or hide it) when rendered
 
 
 def _text(value: str) -> str:
@@ -68,7 +77,7 @@ class StrictAblation(BaseModel):
     metrics: list[Metric] = Field(min_length=1, description="the paper's metrics this ablation reports")
 
     @model_validator(mode="after")
-    def _replacement_fits_action(self) -> "StrictAblation":
+    def _replacement_fits_action(self) -> StrictAblation:
         if self.action == "REMOVE" and self.replacement:
             raise ValueError("REMOVE must not carry replacements")
         if self.action != "REMOVE" and not self.replacement:

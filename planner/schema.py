@@ -84,7 +84,7 @@ class Trajectory(_Model):
         return self.model_dump_json(indent=2) + "\n"
 
     @classmethod
-    def from_json(cls, text: str) -> "Trajectory":
+    def from_json(cls, text: str) -> Trajectory:
         return cls.model_validate_json(text)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from planner.cache import ResponseCache, request_key
@@ -44,7 +44,7 @@ class Asker:
         started = time.monotonic()
         reply, attempts = call_with_retries(lambda: self.provider.complete(request), self.retry, self.label)
         reply.meta.update(latency_s=round(time.monotonic() - started, 3), attempts=attempts, via="sync",
-                          created=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                          created=datetime.now(UTC).isoformat(timespec="seconds"))
         self.cache.put(key, reply)
         self.keys.append(key)
         return reply, False

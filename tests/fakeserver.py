@@ -21,8 +21,8 @@ import json
 import socket
 import threading
 from collections import deque
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 
 __all__ = ["FakeServer", "Recorded", "Reply"]
 
@@ -38,7 +38,7 @@ except ImportError:
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    fake: "FakeServer"
+    fake: FakeServer
 
     def handle_error(self, request, client_address):  # noqa: D401 - silence client disconnects
         import sys
@@ -96,7 +96,7 @@ class _Handler(BaseHTTPRequestHandler):
             # the client gave up (e.g. timed out during a hang)
             self.close_connection = True
 
-    def _send_raw(self, reply: "Reply") -> None:
+    def _send_raw(self, reply: Reply) -> None:
         """Send a "raw" or "drip" reply byte-exact (a drip sends its body one byte at a time)."""
         try:
             self.send_response(reply.code)
@@ -205,7 +205,7 @@ class FakeServer:
 
     # -- lifecycle
 
-    def start(self) -> "FakeServer":
+    def start(self) -> FakeServer:
         if self._httpd is not None:
             return self
         self._stopping.clear()
@@ -240,7 +240,7 @@ class FakeServer:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def __enter__(self) -> "FakeServer":
+    def __enter__(self) -> FakeServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -80,43 +80,43 @@ class Reply:
     raw: bytes = b""  # the exact body of a "raw" or "drip" reply
 
     @classmethod
-    def json(cls, obj: Any, input_tokens: int = 100, output_tokens: int = 50) -> "Reply":
+    def json(cls, obj: Any, input_tokens: int = 100, output_tokens: int = 50) -> Reply:
         """OpenAI: message.content = json.dumps(obj).  Anthropic: a tool_use block
         with input=obj if the request has tools / a forced tool_choice, else a
         text block with json.dumps(obj)."""
         return cls("json", obj, input_tokens, output_tokens)
 
     @classmethod
-    def text(cls, content: str, input_tokens: int = 100, output_tokens: int = 50) -> "Reply":
+    def text(cls, content: str, input_tokens: int = 100, output_tokens: int = 50) -> Reply:
         return cls("text", content, input_tokens, output_tokens)
 
     @classmethod
-    def truncated(cls, content: str, input_tokens: int = 100, output_tokens: int = 50) -> "Reply":
+    def truncated(cls, content: str, input_tokens: int = 100, output_tokens: int = 50) -> Reply:
         """finish_reason "length" / stop_reason "max_tokens" with the text as given."""
         return cls("truncated", content, input_tokens, output_tokens)
 
     @classmethod
-    def status(cls, code: int, message: str = "error", headers: dict[str, str] | None = None) -> "Reply":
+    def status(cls, code: int, message: str = "error", headers: dict[str, str] | None = None) -> Reply:
         """HTTP error with the provider's own error envelope (plus extra headers)."""
         return cls("status", None, code=code, message=message, headers=dict(headers or {}))
 
     @classmethod
     def raw_body(cls, body: bytes, code: int = 200, content_type: str = "application/json",
-                 headers: dict[str, str] | None = None) -> "Reply":
+                 headers: dict[str, str] | None = None) -> Reply:
         """Exactly these bytes as the body (an HTML page, nothing, invalid UTF-8, absurd JSON)."""
         return cls("raw", None, code=code, raw=body, headers={"Content-Type": content_type, **(headers or {})})
 
     @classmethod
-    def drip(cls, body: bytes, interval: float) -> "Reply":
+    def drip(cls, body: bytes, interval: float) -> Reply:
         """HTTP 200 whose body arrives one byte every `interval` seconds (Content-Length set)."""
         return cls("drip", None, raw=body, hang_seconds=interval)
 
     @classmethod
-    def redirect(cls, location: str, code: int = 307) -> "Reply":
+    def redirect(cls, location: str, code: int = 307) -> Reply:
         return cls("raw", None, code=code, raw=b"", headers={"Location": location, "Content-Type": "text/plain"})
 
     @classmethod
-    def hang(cls, seconds: float) -> "Reply":
+    def hang(cls, seconds: float) -> Reply:
         """Sleep ``seconds`` before answering 200 with an empty text (the client
         is expected to time out first).  Cut short when the server stops."""
         return cls("hang", "", hang_seconds=seconds)

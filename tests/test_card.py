@@ -8,7 +8,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planner.card import COMPACT_END, read_card, read_card_file, undo_double_encoding, write_card
+from planner.card import (
+    COMPACT_END,
+    read_card,
+    read_card_file,
+    undo_double_encoding,
+    write_card,
+)
 from planner.errors import CardError
 from planner.rules import LINE_BREAKS, card_errors, normalise, validate
 from planner.schema import Ablation, Plan, Trajectory

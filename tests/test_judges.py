@@ -28,8 +28,8 @@ def _abl(name: str) -> Ablation:
 def _answer_matching_names(request) -> Reply:
     """A judge model that matches items with equal names, whichever side the plan is on."""
     text = request.body["messages"][-1]["content"]
-    a = re.findall(r"^A(\d+)\. (.*)$", text, re.M)
-    b = re.findall(r"^B(\d+)\. (.*)$", text, re.M)
+    a = re.findall(r"^A(\d+)\. (.*)$", text, re.MULTILINE)
+    b = re.findall(r"^B(\d+)\. (.*)$", text, re.MULTILINE)
     pairs = [{"a": int(i), "b": int(j)} for i, x in a for j, y in b if json.loads(x)["name"] == json.loads(y)["name"]]
     return Reply.json({"reasoning": "same names", "matches": pairs})
 

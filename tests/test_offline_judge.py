@@ -6,7 +6,10 @@ import json
 from pathlib import Path
 
 from planner.offline_judge import (
-    COMPONENT_THRESHOLD, REPLACEMENT_THRESHOLD, offline_match, pair_matches,
+    COMPONENT_THRESHOLD,
+    REPLACEMENT_THRESHOLD,
+    offline_match,
+    pair_matches,
 )
 from planner.schema import Ablation
 

@@ -6,10 +6,18 @@ from pathlib import Path
 
 import pytest
 
+from planner.cli import main
 from planner.errors import UsageError
 from planner.ground_truth import reported_ablations
-from planner.cli import main
-from planner.papers import GROUND_TRUTH_DIR, PAPERS_DIR, Paper, fit_to_budget, library_ids, load_paper, resolve_all
+from planner.papers import (
+    GROUND_TRUTH_DIR,
+    PAPERS_DIR,
+    Paper,
+    fit_to_budget,
+    library_ids,
+    load_paper,
+    resolve_all,
+)
 
 IDS = library_ids()
 SEED_PAPERS = {"simsiam", "backgroundmattingv2", "smm", "dad-3dheads"}

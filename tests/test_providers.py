@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from datetime import datetime, timedelta, timezone
 
 import pytest
 from conftest import plan_obj
@@ -85,7 +85,7 @@ def test_a_redirect_is_never_followed(provider_env, model):
 
 
 def test_retry_after_forms():
-    soon = datetime.now(timezone.utc) + timedelta(seconds=30)
+    soon = datetime.now(UTC) + timedelta(seconds=30)
     assert retry_after_seconds({"retry-after": "2"}) == 2.0
     assert retry_after_seconds({"retry-after-ms": "1500"}) == 1.5
     assert 28 <= retry_after_seconds({"retry-after": format_datetime(soon, usegmt=True)}) <= 30
@@ -95,7 +95,7 @@ def test_retry_after_forms():
 
 
 def test_an_http_date_retry_after_is_honoured(provider_env):
-    when = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=2), usegmt=True)
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=2), usegmt=True)
     provider_env.push(Reply.status(429, "slow down", headers={"Retry-After": when}), Reply.json(plan_obj()))
     started = time.monotonic()
     ask("gpt-4o", RetryPolicy(attempts=2, initial=0.01))

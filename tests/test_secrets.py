@@ -19,7 +19,7 @@ def _everything_written(out, captured) -> list[str]:
 
 
 def _fragments(secret: str, size: int = 8) -> list[str]:
-    return [secret[i:i + size] for i in range(0, len(secret) - size + 1)]
+    return [secret[i:i + size] for i in range(len(secret) - size + 1)]
 
 
 def test_a_long_401_is_scrubbed_before_it_is_cut(provider_env, tmp_path, capsys):

@@ -28,9 +28,9 @@ BATCH_ENGINES = {
 }
 
 
-def adapter(spec: "ModelSpec") -> ModuleType:
+def adapter(spec: ModelSpec) -> ModuleType:
     return importlib.import_module(ADAPTERS[spec.provider])
 
 
-def make_provider(spec: "ModelSpec", base_url: str | None, timeout: float) -> "Provider":
+def make_provider(spec: ModelSpec, base_url: str | None, timeout: float) -> Provider:
     return adapter(spec).create(spec, base_url=base_url, timeout=timeout)

@@ -16,7 +16,14 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-from planner.batch_engine import LineError, LineResult, Poll, json_line, line_error, sdk_errors
+from planner.batch_engine import (
+    LineError,
+    LineResult,
+    Poll,
+    json_line,
+    line_error,
+    sdk_errors,
+)
 from planner.manifest import Shard
 from planner.providers import anthropic_messages
 from planner.providers.base import OutputMode, Reply, Request

@@ -13,7 +13,15 @@ import os
 from typing import Any
 
 from planner.providers.base import BadResponse, OutputMode, Reply, Request, classify
-from planner.providers.sdk import Endpoint, api_key, call_raw, check_base_url, client, kwargs_for, status_message
+from planner.providers.sdk import (
+    Endpoint,
+    api_key,
+    call_raw,
+    check_base_url,
+    client,
+    kwargs_for,
+    status_message,
+)
 from planner.registry import ModelSpec
 
 PATH = "/v1/messages"

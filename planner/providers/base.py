@@ -25,7 +25,7 @@ class OutputMode(str, Enum):
     TOOL = "tool"  # Anthropic: a forced tool whose input schema is ours
     TAGGED = "tagged"  # the published planner's text format, parsed leniently
 
-    def fallback(self) -> "OutputMode | None":
+    def fallback(self) -> OutputMode | None:
         """What to try when an endpoint refuses this mode (only JSON modes have a weaker one)."""
         return {OutputMode.JSON_SCHEMA: OutputMode.JSON_OBJECT, OutputMode.JSON_OBJECT: OutputMode.TAGGED}.get(self)
 

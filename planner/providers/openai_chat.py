@@ -14,9 +14,23 @@ from typing import Any
 
 from planner.errors import UsageError
 from planner.providers.base import (
-    BadResponse, OutputMode, PermanentError, Reply, Request, StructuredOutputUnsupported, classify,
+    BadResponse,
+    OutputMode,
+    PermanentError,
+    Reply,
+    Request,
+    StructuredOutputUnsupported,
+    classify,
 )
-from planner.providers.sdk import Endpoint, api_key, call_raw, check_base_url, client, kwargs_for, status_message
+from planner.providers.sdk import (
+    Endpoint,
+    api_key,
+    call_raw,
+    check_base_url,
+    client,
+    kwargs_for,
+    status_message,
+)
 from planner.registry import ModelSpec
 
 OPENROUTER_URL = "https://openrouter.ai/api/v1"
