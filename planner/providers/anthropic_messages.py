@@ -15,10 +15,10 @@ from typing import Any
 from planner.providers.base import BadResponse, OutputMode, Reply, Request, classify
 from planner.providers.sdk import (
     Endpoint,
+    SdkAdapter,
     api_key,
     call_raw,
     check_base_url,
-    client,
     kwargs_for,
     status_message,
 )
@@ -80,19 +80,11 @@ def _count(value: Any) -> int:
     return value if isinstance(value, int) and value >= 0 else 0
 
 
-class AnthropicMessages:
+class AnthropicMessages(SdkAdapter):
     def __init__(self, spec: ModelSpec, base_url: str | None, timeout: float) -> None:
         import anthropic
 
-        self.name = "anthropic"
-        self.spec = spec
-        where = endpoint(spec, base_url)
-        self.endpoint = where.public
-        self.timeout = timeout
-        self.client = client(anthropic.Anthropic, where, timeout)
-
-    def what(self) -> str:
-        return f"anthropic model {self.spec.api_id}"
+        super().__init__(spec, endpoint(spec, base_url), timeout, anthropic.Anthropic)
 
     def complete(self, request: Request) -> Reply:
         import anthropic

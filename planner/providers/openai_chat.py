@@ -24,10 +24,10 @@ from planner.providers.base import (
 )
 from planner.providers.sdk import (
     Endpoint,
+    SdkAdapter,
     api_key,
     call_raw,
     check_base_url,
-    client,
     kwargs_for,
     status_message,
 )
@@ -115,19 +115,11 @@ def refusal(status: int, message: str, request: Request, spec: ModelSpec, what: 
     return None
 
 
-class OpenAIChat:
+class OpenAIChat(SdkAdapter):
     def __init__(self, spec: ModelSpec, base_url: str | None, timeout: float) -> None:
         import openai
 
-        self.name = spec.provider
-        self.spec = spec
-        where = endpoint(spec, base_url)
-        self.endpoint = where.public
-        self.timeout = timeout
-        self.client = client(openai.OpenAI, where, timeout)
-
-    def what(self) -> str:
-        return f"{self.name} model {self.spec.api_id}"
+        super().__init__(spec, endpoint(spec, base_url), timeout, openai.OpenAI)
 
     def complete(self, request: Request) -> Reply:
         import openai

@@ -13,12 +13,15 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from planner.errors import UsageError
 from planner.providers.base import TransientError
 from planner.secrets import public_url, redact, register_url
+
+if TYPE_CHECKING:
+    from planner.registry import ModelSpec
 
 _RESERVED = {"extra_body", "extra_headers", "extra_query", "timeout"}
 
@@ -50,6 +53,21 @@ def client(sdk_class: Any, where: Endpoint, timeout: float) -> Any:
 
     return sdk_class(api_key=where.key or "not-needed", base_url=where.url, timeout=timeout, max_retries=0,
                      http_client=http.client(timeout))
+
+
+class SdkAdapter:
+    """One model behind one SDK client. The two chat adapters are set up alike; each adds only its
+    own wire format and error mapping in `complete`."""
+
+    def __init__(self, spec: ModelSpec, where: Endpoint, timeout: float, sdk_class: Any) -> None:
+        self.name = spec.provider
+        self.spec = spec
+        self.endpoint = where.public
+        self.timeout = timeout
+        self.client = client(sdk_class, where, timeout)
+
+    def what(self) -> str:
+        return f"{self.name} model {self.spec.api_id}"
 
 
 def check_base_url(url: str) -> str:
