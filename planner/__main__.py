@@ -2,4 +2,5 @@
 
 from planner.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # a worker process importing this module must not run the CLI again
+    raise SystemExit(main())

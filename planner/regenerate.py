@@ -11,8 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
+import os
+import signal
+import sys
+import threading
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 
 from planner import __version__
@@ -37,6 +45,8 @@ log = logging.getLogger("planner.regenerate")
 NOT_CARDS = {".json", ".jsonl", ".html", ".png", ".pdf"}  # what a planner output folder holds besides cards
 NOT_CARD_NAMES = {"trajectories.md", "README.md", "report.md"}
 SKIPPED_FOLDERS = {"site", "eval", "export"}
+PARALLEL_FROM = 300  # stale cards below which rendering stays in this process
+MAX_WORKERS = 8
 
 
 @dataclass
@@ -166,6 +176,56 @@ def _note(path: Path, key: str, digest: str, record: dict[str, list]) -> None:
     record[key] = [digest, stat.st_size, stat.st_mtime_ns]
 
 
+def _derive(out: Path, rel: str, t: Trajectory, card: bool, page: bool) -> tuple[bool, str | None]:
+    """Write the card and/or the page of one trajectory: (card left as it was?, error or None)."""
+    unchanged = True
+    try:
+        if card:
+            unchanged = not write_if_changed(out / f"{rel}.md", write_card(t))
+        if page:
+            write_if_changed(out / "site" / f"{rel}.html", render_page(t, "../" * rel.count("/") + "index.html"))
+    except PlannerError as exc:
+        return unchanged, str(exc)
+    return unchanged, None
+
+
+def _derive_chunk(out: Path, items: list[tuple[str, Trajectory, bool, bool]]) -> list[tuple[bool, str | None]]:
+    return [_derive(out, *item) for item in items]
+
+
+def _derive_all(out: Path, items: list[tuple[str, Trajectory, bool, bool]]) -> list[tuple[bool, str | None]]:
+    """Render and write what is stale, in worker processes when there is enough of it.
+
+    Rendering (markdown and templates) is CPU-bound pure Python, so a sweep's thousands of
+    new cards and pages go to one process per core. Workers are forked, and only while this
+    process has no other thread (a fork copies no thread but every lock) and only on Linux:
+    spawned workers would re-import the caller's main script, which in someone's unguarded
+    script could mean paying for its model calls again. A pool that cannot start or breaks
+    falls back to this process; every write is idempotent, so redoing a chunk is safe.
+    """
+    workers = min(os.cpu_count() or 1, MAX_WORKERS)
+    forkable = sys.platform == "linux" and threading.active_count() == 1
+    if len(items) < PARALLEL_FROM or workers < 2 or not forkable:
+        return _derive_chunk(out, items)
+    size = -(-len(items) // (workers * 8))  # small chunks: an uneven one holds up neither the rest nor a Ctrl-C
+    chunks = [items[i:i + size] for i in range(0, len(items), size)]
+    try:
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
+    except OSError as exc:
+        log.warning("rendering in one process: no worker pool (%s)", exc)
+        return _derive_chunk(out, items)
+    try:
+        return [r for chunk in pool.map(_derive_chunk, repeat(out), chunks) for r in chunk]
+    except (OSError, BrokenProcessPool) as exc:
+        log.warning("rendering in one process: the worker pool failed (%s)", exc)
+        return _derive_chunk(out, items)
+    finally:
+        # Ctrl-C reaches only this process (workers ignore it, so none dies mid-write): chunks not
+        # yet started are dropped, the ones under way finish.
+        pool.shutdown(cancel_futures=True)
+
+
 def regenerate(out: Path) -> tuple[Summary, list[Trajectory]]:
     """Rewrite every card, the markdown index and the site from the stored trajectories.
 
@@ -178,32 +238,31 @@ def regenerate(out: Path) -> tuple[Summary, list[Trajectory]]:
     digests: dict[int, str] = {}
     trajectories = load_all(out, summary, digests)
     previous, record = previously_derived(out), {}
-    site = out / "site"
-    kept = []
+    stale: list[tuple[str, Trajectory, bool, bool]] = []
     for i, t in enumerate(trajectories):
         rel = trajectory_base(out, t).relative_to(out).as_posix()  # one name check per trajectory
-        card, page = out / f"{rel}.md", site / f"{rel}.html"
-        keys = (f"{rel}.md", f"site/{rel}.html")
-        try:
-            if _fresh(card, keys[0], digests[i], previous):
-                summary.unchanged += 1
-            else:
-                summary.unchanged += not write_if_changed(card, write_card(t))
-            if not _fresh(page, keys[1], digests[i], previous):
-                write_if_changed(page, render_page(t, "../" * rel.count("/") + "index.html"))
-        except PlannerError as exc:
-            summary.fail(str(exc))
+        card = not _fresh(out / f"{rel}.md", f"{rel}.md", digests[i], previous)
+        page = not _fresh(out / "site" / f"{rel}.html", f"site/{rel}.html", digests[i], previous)
+        stale.append((rel, t, card, page))
+    work = [item for item in stale if item[2] or item[3]]
+    results = iter(_derive_all(out, work))
+    kept = []
+    for (rel, t, card, page), digest in zip(stale, digests.values()):
+        unchanged, error = next(results) if card or page else (True, None)
+        if error:
+            summary.fail(error)
             continue
-        _note(card, keys[0], digests[i], record)
-        _note(page, keys[1], digests[i], record)
+        summary.unchanged += unchanged
+        _note(out / f"{rel}.md", f"{rel}.md", digest, record)
+        _note(out / "site" / f"{rel}.html", f"site/{rel}.html", digest, record)
         kept.append(t)
         summary.done += 1
     for path, text in ((out / "trajectories.md", render_index(kept, out)),
                        (out / "site" / "index.html", render_index_page(kept, out / "site", out))):
         write_if_changed(path, text)
         _note(path, path.relative_to(out).as_posix(), "index", record)
-    for stale in set(previous) - set(record):  # pages of trajectories that are gone, made by us
-        if stale.startswith("site/"):
-            remove_derived(out / stale)
+    for gone in set(previous) - set(record):  # pages of trajectories that are gone, made by us
+        if gone.startswith("site/"):
+            remove_derived(out / gone)
     record_derived(out, record)
     return summary, kept

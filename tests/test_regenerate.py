@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -142,3 +143,89 @@ def test_an_unchanged_tree_is_not_rewritten(tmp_path: Path):
     time.sleep(0.01)
     assert main(["regenerate", "--out", str(out)]) == 0
     assert {p: p.stat().st_mtime_ns for p in files} == before
+
+
+# A fresh interpreter (no test threads, so workers may fork) that stores N trajectories and
+# regenerates them. argv: out, N, parallel_from, mode ("" | "link" | "crash"). Prints the
+# summary and the pids that rendered, as JSON.
+_SWEEP = r"""
+import json, os, sys
+from pathlib import Path
+import planner.regenerate as regen
+from planner.card import read_card_file, write_card
+from planner.outdir import claim
+from planner.store import save_trajectory
+
+out, n, regen.PARALLEL_FROM, mode = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+seeds = [read_card_file(p) for p in sorted(Path(sys.argv[5]).glob("*.txt"))]
+out = claim(out)
+for i in range(n):
+    t = seeds[i % len(seeds)].model_copy(update={"paper": f"paper-{i // 4:02d}", "slug": f"model-{i % 4}",
+                                                 "model": f"model-{i % 4}"})
+    save_trajectory(out, t, write_card(t))
+for card in out.rglob("*.md"):
+    card.unlink()
+if mode == "link":
+    (out / "lm-planner/model-1/paper-03.md").symlink_to(out.parent / "elsewhere.md")
+pids, parent, chunk = out.parent / "pids", os.getpid(), regen._derive_chunk
+
+def recording(out_, items):
+    if mode == "crash" and os.getpid() != parent:
+        os._exit(3)
+    with open(pids, "a") as fh:
+        fh.write(f"{os.getpid()}\n")
+    return chunk(out_, items)
+
+regen._derive_chunk = recording
+summary, _ = regen.regenerate(out)
+print(json.dumps({"done": summary.done, "failed": summary.failed, "unchanged": summary.unchanged,
+                  "parent": parent, "pids": sorted(set(pids.read_text().split()))}))
+"""
+
+
+def _sweep(tmp_path: Path, name: str, n: int, parallel_from: int, mode: str = "") -> dict:
+    import subprocess
+    import sys
+
+    folder = tmp_path / name
+    folder.mkdir()
+    done = subprocess.run([sys.executable, "-c", _SWEEP, str(folder / "out"), str(n), str(parallel_from), mode,
+                           str(ROOT / "seeds")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    result["files"] = {p.relative_to(folder / "out").as_posix(): p.read_bytes()
+                       for p in (folder / "out").rglob("*") if p.is_file() and ".planner" not in p.parts}
+    result["stderr"] = done.stderr
+    return result
+
+
+@pytest.mark.skipif(os.cpu_count() == 1, reason="one core: regenerate never starts workers")
+def test_workers_write_exactly_what_one_process_writes(tmp_path: Path):
+    alone = _sweep(tmp_path, "alone", 40, parallel_from=10**9)
+    pooled = _sweep(tmp_path, "pooled", 40, parallel_from=1)
+    assert alone["pids"] == [str(alone["parent"])]
+    assert str(pooled["parent"]) not in pooled["pids"] and len(pooled["pids"]) >= 2
+    assert pooled["done"] == alone["done"] == 40 and not pooled["failed"] and pooled["unchanged"] == 0
+    assert len(pooled["files"]) == 2 * 40 + 2 + 40  # cards, pages, two indexes, the trajectories
+    assert pooled["files"] == alone["files"]
+
+
+@pytest.mark.skipif(os.cpu_count() == 1, reason="one core: regenerate never starts workers")
+def test_a_worker_refusing_one_card_reports_it_and_writes_the_rest(tmp_path: Path):
+    result = _sweep(tmp_path, "link", 40, parallel_from=1, mode="link")
+    assert str(result["parent"]) not in result["pids"]
+    assert result["done"] == 39 and len(result["failed"]) == 1
+    assert "paper-03.md is a symbolic link" in result["failed"][0]
+    assert not (tmp_path / "link" / "elsewhere.md").exists()
+    assert "site/lm-planner/model-1/paper-03.html" not in result["files"]
+    assert sum(name.endswith(".html") for name in result["files"]) == 39 + 1
+
+
+@pytest.mark.skipif(os.cpu_count() == 1, reason="one core: regenerate never starts workers")
+def test_a_broken_pool_falls_back_to_one_process(tmp_path: Path):
+    alone = _sweep(tmp_path, "alone", 40, parallel_from=10**9)
+    crashed = _sweep(tmp_path, "crash", 40, parallel_from=1, mode="crash")
+    assert crashed["pids"] == [str(crashed["parent"])]  # workers died before writing; the parent did it all
+    assert "worker pool failed" in crashed["stderr"]
+    assert crashed["done"] == 40 and not crashed["failed"]
+    assert crashed["files"] == alone["files"]
