@@ -117,6 +117,10 @@ class Conversation(Generic[T]):
     errors: list[str] = field(default_factory=list)
     tally: Tally = field(default_factory=Tally)
     notes: list[str] = field(default_factory=list)  # what happened on the way (format fallbacks)
+    first: Request = field(init=False)  # the opening request: what the job is, whatever repairs or fallbacks follow
+
+    def __post_init__(self) -> None:
+        self.first = self.request()
 
     def request(self) -> Request:
         """The request for the current state: the first message, then every repair exchange so far."""
@@ -129,7 +133,7 @@ class Conversation(Generic[T]):
         )
 
     def start(self) -> Decision:
-        return Ask(self.request())
+        return Ask(self.first)
 
     def on_reply(self, reply: Reply, cached: bool = False) -> Decision:
         """Step with an answer: accept it, ask for a repair, or give up after the last repair turn."""

@@ -112,8 +112,9 @@ def sha256(text: str) -> str:
 
 
 def fingerprint(conv: Conversation[Plan]) -> str:
-    """What makes two jobs the same job: the whole first request (paper, prompts, options, model)."""
-    return sha256(json.dumps(conv.request().identity(), sort_keys=True, ensure_ascii=False))
+    """What makes two jobs the same job: the whole opening request (paper, prompts, options, model), the same
+    before the conversation starts and after any repair turns or output-mode fallbacks."""
+    return sha256(json.dumps(conv.first.identity(), sort_keys=True, ensure_ascii=False))
 
 
 def provenance(spec: ModelSpec, provider: str, endpoint: str, conv: Conversation[Any], via: str,
@@ -121,7 +122,7 @@ def provenance(spec: ModelSpec, provider: str, endpoint: str, conv: Conversation
     """Where a plan (or a failed attempt) came from and what its answers cost."""
     tally: Tally = conv.tally
     batch = tally.discounted
-    first = conv.request()
+    first = conv.first
     return Provenance(
         provider=provider, model_id=spec.api_id, endpoint=endpoint,
         created=datetime.now(UTC).isoformat(timespec="seconds"),

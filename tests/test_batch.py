@@ -127,6 +127,20 @@ def test_a_changed_request_is_not_silently_skipped(slow_server, tmp_path, capsys
     assert len(read_card_file(out / "lm-planner/gpt-4o/simsiam.md").plan.ablations) == 7
 
 
+def test_a_plan_that_needed_a_repair_turn_is_done_on_the_rerun(slow_server, tmp_path, capsys):
+    answers = iter([Reply.json(plan_obj(2)), Reply.json(plan_obj(5))])  # too short, then right after the repair
+    slow_server.default = lambda request: next(answers)
+    out = tmp_path / "out"
+    assert batch(out, "--no-cache", papers="simsiam", models="gpt-4o") == 0
+    stored = json.loads((out / "lm-planner/gpt-4o/simsiam.json").read_text(encoding="utf-8"))["provenance"]
+    assert stored["repairs"] == 1 and len(slow_server.requests) == 2
+    capsys.readouterr()
+    assert batch(out, "--no-cache", papers="simsiam", models="gpt-4o") == 0
+    printed = capsys.readouterr()
+    assert "different request" not in printed.err
+    assert summary_row(printed.out)["skipped"] == "1" and len(slow_server.requests) == 2
+
+
 def test_one_failing_job_does_not_stop_the_others_and_its_tokens_count(slow_server, tmp_path, capsys):
     def answer(request) -> Reply:
         text = json.dumps(request.body)
