@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from planner.errors import WorkError
 from planner.outdir import STATE
 from planner.store import atomic_write
 
@@ -72,7 +73,7 @@ class Manifest:
         except FileNotFoundError:
             return manifest
         except (OSError, ValueError) as exc:
-            raise RuntimeError(f"{path}: the batch manifest cannot be read ({exc}); it records batches already "
+            raise WorkError(f"{path}: the batch manifest cannot be read ({exc}); it records batches already "
                                "paid for, so it is never replaced silently: move it aside to start over") from None
         manifest.shards = {s["id"]: Shard.from_dict(s) for s in data.get("shards", [])}
         manifest.tries = dict(data.get("tries", {}))

@@ -257,3 +257,16 @@ def test_a_later_synchronous_run_is_answered_from_what_the_batches_bought(server
     assert main(["batch", "--papers", "simsiam,smm,dit", "--models", "gpt-4o,claude-3.5-sonnet", "--out",
                  str(out)]) == 0
     assert len(cards(out)) == 6 and sync_calls(server) == []
+
+
+def test_an_unreadable_manifest_stops_the_command_with_one_line(server, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert batch(out, papers="simsiam", models="gpt-4o") == 0
+    (out / ".planner/batches.json").write_text('{"shards": [', encoding="utf-8")
+    (out / "lm-planner/gpt-4o/simsiam.md").unlink()
+    capsys.readouterr()
+    assert batch(out, papers="simsiam", models="gpt-4o") == 1
+    err = capsys.readouterr().err
+    assert "batch manifest cannot be read" in err and "move it aside" in err
+    assert "internal error" not in err and len(err.strip().splitlines()) == 1
+    assert (out / ".planner/batches.json").read_text(encoding="utf-8") == '{"shards": ['  # never replaced
