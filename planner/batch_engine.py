@@ -45,14 +45,12 @@ def status_line_error(status: int, message: str, where: str) -> LineError:
 def sdk_errors(sdk: ModuleType, what: str) -> Iterator[None]:
     """SDK errors of a batch call (upload, create) as ours: a status error classified like a synchronous
     call's; a timeout or dropped connection transient (the rerun resumes from the manifest)."""
-    from planner.providers.http import retry_after_seconds
-    from planner.providers.sdk import status_message
+    from planner.providers.sdk import status_error
 
     try:
         yield
     except sdk.APIStatusError as exc:
-        raise classify(exc.status_code, status_message(exc), retry_after_seconds(exc.response.headers),
-                       what) from None
+        raise status_error(exc, what) from None
     except sdk.APIError as exc:
         raise TransientError(f"{what}: {exc}") from None
 

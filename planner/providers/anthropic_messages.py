@@ -12,7 +12,7 @@ import json
 import os
 from typing import Any
 
-from planner.providers.base import BadResponse, OutputMode, Reply, Request, classify
+from planner.providers.base import BadResponse, OutputMode, Reply, Request
 from planner.providers.sdk import (
     Endpoint,
     SdkAdapter,
@@ -20,7 +20,7 @@ from planner.providers.sdk import (
     call_raw,
     check_base_url,
     kwargs_for,
-    status_message,
+    status_error,
 )
 from planner.registry import ModelSpec
 
@@ -89,15 +89,12 @@ class AnthropicMessages(SdkAdapter):
     def complete(self, request: Request) -> Reply:
         import anthropic
 
-        from planner.providers.http import retry_after_seconds
-
         create = self.client.messages.with_raw_response.create
         try:
             raw = call_raw(create, kwargs_for(create, wire_body(self.spec, request)), self.timeout, self.what(),
                            anthropic)
         except anthropic.APIStatusError as exc:
-            raise classify(exc.status_code, status_message(exc), retry_after_seconds(exc.response.headers),
-                           self.what(), self.spec.retired) from None
+            raise status_error(exc, self.what(), self.spec.retired) from None
         return reply_from_body(raw, request.mode, request.tool_name, self.what())
 
 

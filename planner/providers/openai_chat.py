@@ -20,7 +20,6 @@ from planner.providers.base import (
     Reply,
     Request,
     StructuredOutputUnsupported,
-    classify,
 )
 from planner.providers.sdk import (
     Endpoint,
@@ -29,6 +28,7 @@ from planner.providers.sdk import (
     call_raw,
     check_base_url,
     kwargs_for,
+    status_error,
     status_message,
 )
 from planner.registry import ModelSpec
@@ -129,16 +129,9 @@ class OpenAIChat(SdkAdapter):
             raw = call_raw(create, kwargs_for(create, wire_body(self.spec, request)), self.timeout, self.what(),
                            openai)
         except openai.APIStatusError as exc:
-            message = status_message(exc)
-            raise refusal(exc.status_code, message, request, self.spec, self.what()) or classify(
-                exc.status_code, message, _retry_after(exc), self.what(), self.spec.retired) from None
+            raise refusal(exc.status_code, status_message(exc), request, self.spec, self.what()) or status_error(
+                exc, self.what(), self.spec.retired) from None
         return reply_from_body(raw, request.mode, request.tool_name, self.what())
-
-
-def _retry_after(exc: Any) -> float | None:
-    from planner.providers.http import retry_after_seconds
-
-    return retry_after_seconds(getattr(exc.response, "headers", None))
 
 
 def create(spec: ModelSpec, base_url: str | None, timeout: float) -> OpenAIChat:

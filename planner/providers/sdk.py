@@ -16,8 +16,8 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from planner.errors import UsageError
-from planner.providers.base import TransientError
+from planner.errors import UsageError, WorkError
+from planner.providers.base import TransientError, classify
 from planner.secrets import public_url, redact, register_url
 
 if TYPE_CHECKING:
@@ -127,3 +127,11 @@ def status_message(exc: Any) -> str:
         if isinstance(error, dict) and isinstance(error.get("message"), str):
             return error["message"]
     return str(getattr(exc, "message", exc))
+
+
+def status_error(exc: Any, what: str, retired: str | None = None) -> WorkError:
+    """An SDK status error as ours, sorted like any HTTP failure: the server's message, its Retry-After."""
+    from planner.providers.http import retry_after_seconds
+
+    headers = getattr(getattr(exc, "response", None), "headers", None)
+    return classify(exc.status_code, status_message(exc), retry_after_seconds(headers), what, retired)
