@@ -39,7 +39,7 @@ def main() -> None:
         os.environ.update(OPENAI_API_KEY="bench-key", OPENAI_BASE_URL=openai_url)
         opts = PlanOptions()
         jobs = make_jobs(resolve_all(library_ids()[:JOBS]), [resolve("gpt-4o")], opts)
-        providers = providers_for(jobs, None, opts.timeout)
+        providers = providers_for((job.spec for job in jobs), None, opts.timeout)
         walls = {}
         with tempfile.TemporaryDirectory() as tmp:  # warm-up: first-use imports and template compiles
             run_sync(jobs[:2], claim(Path(tmp) / "o"), providers, ResponseCache(None), opts.retry, 2, Summary(2))

@@ -15,7 +15,7 @@ import queue
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -63,13 +63,20 @@ class Summary:
         return sum(r.sync_cost for r in self.results)
 
 
-def providers_for(jobs: list[Job], base_url: str | None, timeout: float) -> dict[str, Provider]:
-    """One client per model, created up front: a missing key stops the batch before any work."""
-    providers: dict[str, Provider] = {}
-    for job in jobs:
-        if job.spec.name not in providers:
-            providers[job.spec.name] = make_provider(job.spec, base_url, timeout)
-    return providers
+def providers_for(specs: Iterable[ModelSpec], base_url: str | None, timeout: float) -> dict[str, Provider]:
+    """One client per model, created up front: a missing key stops the command before any work."""
+    return {name: make_provider(spec, base_url, timeout) for name, spec in _by_name(specs).items()}
+
+
+def batch_engines(specs: Iterable[ModelSpec], base_url: str | None, timeout: float) -> dict[str, Engine]:
+    """The batch engine of each model whose provider has one (OpenRouter and compatible servers have none)."""
+    engines = {name: batch_engine(spec, base_url, timeout) for name, spec in _by_name(specs).items()}
+    return {name: engine for name, engine in engines.items() if engine is not None}
+
+
+def _by_name(specs: Iterable[ModelSpec]) -> dict[str, ModelSpec]:
+    """Each model once (the specs of one command that share a name are the same model)."""
+    return {spec.name: spec for spec in specs}
 
 
 def _end(job: Job, out: Path, conv: Conversation[Any], decision: Any, provider: str, endpoint: str,
@@ -157,20 +164,18 @@ def run_batched(jobs: list[Job], out: Path, engines_for: Callable[[Job], Engine 
                 manifest: Manifest, wait: bool, poll_interval: float, show: Callable[[str], None],
                 summary: Summary, via: str, on_result: Callable[[JobResult], None] = lambda r: None) -> list[Job]:
     """Run the jobs an engine takes through the batch driver; returns the jobs no engine takes."""
-    engines: dict[str, Engine] = {}
     items: list[tuple[Item, Job]] = []
     rest = []
     for job in jobs:
         engine = engines_for(job)
         if engine is None:
             rest.append(job)
-            continue
-        engine = engines.setdefault(engine.name, engine)
-        items.append((Item(job.name, job.conversation(), job.spec, engine), job))
+        else:
+            items.append((Item(job.name, job.conversation(), job.spec, engine), job))
     if not items:
         return rest
     summary.via[via] = summary.via.get(via, 0) + len(items)
-    driver = Driver([item for item, _ in items], engines, cache, manifest, poll_interval, show)
+    driver = Driver([item for item, _ in items], cache, manifest, poll_interval, show)
     driver.run(wait)
     for item, job in items:
         if isinstance(item.decision, Ask):

@@ -107,26 +107,16 @@ def _triage(jobs, out: Path, force: bool):  # type: ignore[no-untyped-def]
 
 def _clients(args: argparse.Namespace, jobs, opts):  # type: ignore[no-untyped-def]
     """Every client the jobs need, made up front: (synchronous providers by model, batch engines by model)."""
-    from planner.batch import batch_engine
-    from planner.providers import make_provider
+    from planner.batch import batch_engines, providers_for
     from planner.providers.batch_file import BatchFile
     from planner.secrets import public_url
 
-    providers, engines = {}, {}
-    for job in jobs:
-        name = job.spec.name
-        if name in providers or name in engines:
-            continue
-        if args.via == "batch-file":
-            endpoint = public_url(opts.base_url) if opts.base_url else "batch-file"
-            engines[name] = BatchFile(job.spec, endpoint, args.emit, args.collect)
-            continue
-        engine = batch_engine(job.spec, opts.base_url, opts.timeout) if args.via == "batch-api" else None
-        if engine is not None:
-            engines[name] = engine
-        else:
-            providers[name] = make_provider(job.spec, opts.base_url, opts.timeout)
-    return providers, engines
+    specs = list({job.spec.name: job.spec for job in jobs}.values())  # each model once
+    if args.via == "batch-file":
+        endpoint = public_url(opts.base_url) if opts.base_url else "batch-file"
+        return {}, {s.name: BatchFile(s, endpoint, args.emit, args.collect) for s in specs}
+    engines = batch_engines(specs, opts.base_url, opts.timeout) if args.via == "batch-api" else {}
+    return providers_for([s for s in specs if s.name not in engines], opts.base_url, opts.timeout), engines
 
 
 def _drive(args: argparse.Namespace, out: Path, todo, cache, summary, opts, clients) -> int | None:  # type: ignore[no-untyped-def]

@@ -58,7 +58,6 @@ class Item:
 @dataclass
 class Driver:
     items: list[Item]
-    engines: dict[str, Engine]  # by engine name
     cache: ResponseCache
     manifest: Manifest
     poll_interval: float = 30.0
@@ -68,6 +67,12 @@ class Driver:
     rounds: int = 0
     shards_created: int = 0
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)  # marks answers bought by this run
+    engines: dict[str, Engine] = field(init=False)  # by engine name: the items' engines, one per provider endpoint
+
+    def __post_init__(self) -> None:
+        self.engines = {}
+        for item in self.items:
+            self.engines.setdefault(item.engine.name, item.engine)
 
     def advance(self) -> None:
         """Step every conversation with the answers the cache holds, until none can move."""

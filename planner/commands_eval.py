@@ -30,15 +30,11 @@ def _judges(names: list[str], base_url: str | None):  # type: ignore[no-untyped-
 
 
 def _run_sync(work, args: argparse.Namespace, cache) -> list[Any]:  # type: ignore[no-untyped-def]
-    from planner.batch import run_pool
-    from planner.providers import make_provider
+    from planner.batch import providers_for, run_pool
     from planner.retry import RetryPolicy
     from planner.sync_driver import Asker, converse
 
-    providers = {}
-    for item in work:
-        if item.judge.name not in providers:
-            providers[item.judge.name] = make_provider(item.judge, args.base_url, args.timeout)
+    providers = providers_for((item.judge for item in work), args.base_url, args.timeout)
     outcomes: dict[int, Any] = {}
 
     def judge(index: int) -> Any:
@@ -65,26 +61,21 @@ def _reason(outcome: Any) -> Any:
 
 
 def _run_batched(work, args: argparse.Namespace, cache, out: Path) -> list[Any]:  # type: ignore[no-untyped-def]
-    from planner.batch import batch_engine
+    from planner.batch import batch_engines
     from planner.batch_driver import Driver, Item
     from planner.conversation import Ask
     from planner.manifest import Manifest
 
-    engines: dict[str, Any] = {}
-    by_judge: dict[str, Any] = {}
+    engines = batch_engines((w.judge for w in work), args.base_url, args.timeout)
     items, sync_indices = [], []
     for index, w in enumerate(work):
-        if w.judge.name not in by_judge:
-            by_judge[w.judge.name] = batch_engine(w.judge, args.base_url, args.timeout)
-        engine = by_judge[w.judge.name]
-        if engine is None:
+        if w.judge.name in engines:
+            items.append((index, Item(w.label, w.conv, w.judge, engines[w.judge.name])))
+        else:
             sync_indices.append(index)
-            continue
-        engine = engines.setdefault(engine.name, engine)
-        items.append((index, Item(w.label, w.conv, w.judge, engine)))
     outcomes: list[Any] = [None] * len(work)
     if items:
-        driver = Driver([i for _, i in items], engines, cache, Manifest.load(out), args.poll_interval, console.err)
+        driver = Driver([i for _, i in items], cache, Manifest.load(out), args.poll_interval, console.err)
         if not driver.run(wait=not args.no_wait):
             console.out("judge batches submitted; run the same command again to collect them")
         for index, item in items:
