@@ -20,11 +20,16 @@ from planner.errors import UsageError
 
 
 @contextmanager
-def working_in(out_arg: str | Path, command: str) -> Iterator[Path]:
-    """Claim the output folder, hold its lock for the command, and clear what killed runs left."""
+def working_in(out_arg: str | Path, command: str, missing: str | None = None) -> Iterator[Path]:
+    """Claim the output folder, hold its lock for the command, and clear what killed runs left.
+
+    A command that only reads what earlier ones wrote passes `missing` (what to run first): a folder
+    that does not exist is then an error instead of being created empty."""
     from planner import outdir
     from planner.store import sweep_temp_files
 
+    if missing is not None and not Path(out_arg).is_dir():
+        raise UsageError(f"{out_arg}: no such folder; {missing}")
     out = outdir.claim(Path(out_arg))
     with outdir.lock(out, command, console.err):
         sweep_temp_files(out)
@@ -143,9 +148,7 @@ def cmd_import_cards(args: argparse.Namespace) -> int:
 def cmd_regenerate(args: argparse.Namespace) -> int:
     from planner.regenerate import regenerate
 
-    if not Path(args.out).is_dir():
-        raise UsageError(f"{args.out}: no such folder; run import-cards or run first, or pass --out")
-    with working_in(args.out, "planner regenerate") as out:
+    with working_in(args.out, "planner regenerate", missing="run import-cards or run first, or pass --out") as out:
         summary, _ = regenerate(out)
     console.out(f"regenerated {summary.done} card(s) ({summary.unchanged} unchanged), {out / 'trajectories.md'} "
                 f"and {out / 'site' / 'index.html'}; {len(summary.failed)} failed")

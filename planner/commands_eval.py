@@ -99,9 +99,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     judges = _judges(names, args.base_url)
     if args.via == "sync" and args.no_wait:
         raise UsageError("--no-wait belongs to --via batch-api")
-    if not Path(args.out).is_dir():
-        raise UsageError(f"{args.out}: no such folder; run 'planner run' or 'import-cards' first, or pass --out")
-    with working_in(args.out, "planner eval") as out:
+    with working_in(args.out, "planner eval", missing="run 'planner run' or 'import-cards' first, or pass --out") \
+            as out:
         load_summary = Summary()
         papers, models = split(args.papers) or None, split(args.models) or None
         chosen = select(load_all(out, load_summary), papers, models, args.task)

@@ -70,8 +70,10 @@ def test_strict_rule_breaks_import_with_a_warning(tmp_path: Path, capsys):
 def test_missing_path_and_missing_out_are_usage_errors(tmp_path: Path, capsys):
     assert main(["import-cards", str(tmp_path / "nope"), "--out", str(tmp_path)]) == 2
     assert main(["regenerate", "--out", str(tmp_path / "absent")]) == 2
+    assert main(["eval", "--judge", "offline", "--out", str(tmp_path / "absent")]) == 2
     err = capsys.readouterr().err
-    assert err.count("planner: error:") == 2 and "Traceback" not in err
+    assert err.count("planner: error:") == 3 and "Traceback" not in err
+    assert err.count("absent: no such folder") == 2 and not (tmp_path / "absent").exists()
 
 
 def test_corrupt_json_is_reported_and_others_regenerate(tmp_path: Path, capsys):
