@@ -107,18 +107,19 @@ class JobResult:
 def on_disk(job: Job, out: Path) -> tuple[str, str]:
     """('todo' | 'done' | 'different', why): what is stored for this job already."""
     t = job.placeholder()
-    if not (card_path(out, t).is_file() and json_path(out, t).is_file()):
+    card, stored_json = card_path(out, t), json_path(out, t)
+    if not (card.is_file() and stored_json.is_file()):
         return "todo", ""
     try:
-        stored = load_trajectory(json_path(out, t))
+        stored = load_trajectory(stored_json)
     except PlannerError as exc:
         log.warning("%s: the stored trajectory cannot be read (%s); planning it again", job.name, exc)
         return "todo", ""
     wanted = fingerprint(job.conversation())
     if stored.provenance.request_sha256 not in (None, wanted):
-        return "different", (f"{card_path(out, t)} holds a plan made from a different request (the paper, prompts "
+        return "different", (f"{card} holds a plan made from a different request (the paper, prompts "
                              "or options changed); use --force to replace it")
-    return "done", f"already done ({card_path(out, t)}); use --force to plan again"
+    return "done", f"already done ({card}); use --force to plan again"
 
 
 def finish(job: Job, out: Path, conv: Conversation[Plan], done: Done[Plan], provider: str, endpoint: str,

@@ -79,6 +79,11 @@ def atomic_write(path: Path, data: str, durable: bool = False) -> None:
     was paid for with model calls, not for files regenerated from it.
     """
     check_target(path)
+    _replace(path, data, durable)
+
+
+def _replace(path: Path, data: str, durable: bool) -> None:
+    """atomic_write for a target `check_target` has already passed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TMP_PREFIX)
     try:
@@ -103,7 +108,7 @@ def write_if_changed(path: Path, data: str) -> bool:
             return False
     except OSError:
         pass
-    atomic_write(path, data)
+    _replace(path, data, durable=False)
     return True
 
 
