@@ -7,15 +7,13 @@ are percent-encoded and cell text escaped, so any name a file system takes reads
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import quote
 
 from planner.registry import display_name
 from planner.schema import Trajectory
-from planner.store import card_path
+from planner.store import relative_name
 
 TASK_TITLES = {"author": "Author task", "reviewer": "Reviewer task"}
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|<>])")
@@ -50,9 +48,10 @@ def build_grids(trajectories: list[Trajectory]) -> list[Grid]:
     return [g for g in grids.values() if g.cells]
 
 
-def href(path: Path, base: Path) -> str:
-    """A relative link from `base` to `path`, each segment percent-encoded."""
-    return quote(os.path.relpath(path, base).replace(os.sep, "/"))
+def href(t: Trajectory, suffix: str) -> str:
+    """A link from an index (at the root of the output folder or of the site) to one trajectory's card
+    or page, each segment percent-encoded."""
+    return quote(relative_name(t) + suffix)
 
 
 def md_text(text: str) -> str:
@@ -60,7 +59,7 @@ def md_text(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
-def render_index(trajectories: list[Trajectory], out: Path) -> str:
+def render_index(trajectories: list[Trajectory]) -> str:
     """The markdown index: one table per task, papers as rows, models as columns."""
     lines = ["# LM-Planner trajectories", ""]
     lines.append(f"{len(trajectories)} trajectories. Each cell links to a card; `-` means no plan yet.")
@@ -72,6 +71,6 @@ def render_index(trajectories: list[Trajectory], out: Path) -> str:
             cells = []
             for slug in grid.slugs:
                 t = grid.cells.get((paper, slug))
-                cells.append(f"[{len(t.plan.ablations)} ablations]({href(card_path(out, t), out)})" if t else "-")
+                cells.append(f"[{len(t.plan.ablations)} ablations]({href(t, '.md')})" if t else "-")
             lines.append(f"| {md_text(paper)} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -34,9 +34,9 @@ from planner.store import (
     json_path,
     load_trajectory,
     load_trajectory_bytes,
+    relative_name,
     remove_derived,
     save_trajectory,
-    trajectory_base,
     trajectory_files,
     write_if_changed,
 )
@@ -128,8 +128,8 @@ def import_cards(paths: list[Path], out: Path, force: bool = False) -> Summary:
     return summary
 
 
-def load_all(out: Path, summary: Summary, digests: dict[int, str] | None = None) -> list[Trajectory]:
-    """Every stored trajectory; `digests` (when given) receives each one's content hash, by position."""
+def load_all(out: Path, summary: Summary, digests: list[str] | None = None) -> list[Trajectory]:
+    """Every stored trajectory; `digests` (when given) receives each one's content hash, in the same order."""
     trajectories = []
     for path in trajectory_files(out):
         try:
@@ -144,7 +144,7 @@ def load_all(out: Path, summary: Summary, digests: dict[int, str] | None = None)
             summary.fail(f"{path}: cannot read ({exc.strerror})")
             continue
         if digests is not None:
-            digests[len(trajectories)] = hashlib.sha256(RENDERER + raw).hexdigest()
+            digests.append(hashlib.sha256(RENDERER + raw).hexdigest())
         trajectories.append(t)
     return trajectories
 
@@ -159,20 +159,20 @@ def _renderer() -> bytes:
 RENDERER = _renderer()
 
 
-def _fresh(path: Path, key: str, digest: str, record: dict[str, list]) -> bool:
-    """True when `path` was written from exactly this input and nobody has touched it since."""
+def _fresh(out: Path, key: str, digest: str, record: dict[str, list]) -> bool:
+    """True when `out/key` was written from exactly this input and nobody has touched it since."""
     previous = record.get(key)
     if not previous or previous[0] != digest:
         return False
     try:
-        stat = path.stat()
+        stat = (out / key).stat()
     except OSError:
         return False
     return [stat.st_size, stat.st_mtime_ns] == previous[1:]
 
 
-def _note(path: Path, key: str, digest: str, record: dict[str, list]) -> None:
-    stat = path.stat()
+def _note(out: Path, key: str, digest: str, record: dict[str, list]) -> None:
+    stat = (out / key).stat()
     record[key] = [digest, stat.st_size, stat.st_mtime_ns]
 
 
@@ -183,7 +183,7 @@ def _derive(out: Path, rel: str, t: Trajectory, card: bool, page: bool) -> tuple
         if card:
             unchanged = not write_if_changed(out / f"{rel}.md", write_card(t))
         if page:
-            write_if_changed(out / "site" / f"{rel}.html", render_page(t, "../" * rel.count("/") + "index.html"))
+            write_if_changed(out / "site" / f"{rel}.html", render_page(t))
     except PlannerError as exc:
         return unchanged, str(exc)
     return unchanged, None
@@ -235,32 +235,31 @@ def regenerate(out: Path) -> tuple[Summary, list[Trajectory]]:
     if not out.is_dir():
         raise UsageError(f"{out}: no such folder; run import-cards or run first, or pass --out")
     summary = Summary()
-    digests: dict[int, str] = {}
+    digests: list[str] = []
     trajectories = load_all(out, summary, digests)
     previous, record = previously_derived(out), {}
     stale: list[tuple[str, Trajectory, bool, bool]] = []
-    for i, t in enumerate(trajectories):
-        rel = trajectory_base(out, t).relative_to(out).as_posix()  # one name check per trajectory
-        card = not _fresh(out / f"{rel}.md", f"{rel}.md", digests[i], previous)
-        page = not _fresh(out / "site" / f"{rel}.html", f"site/{rel}.html", digests[i], previous)
+    for t, digest in zip(trajectories, digests):
+        rel = relative_name(t)
+        card = not _fresh(out, f"{rel}.md", digest, previous)
+        page = not _fresh(out, f"site/{rel}.html", digest, previous)
         stale.append((rel, t, card, page))
     work = [item for item in stale if item[2] or item[3]]
     results = iter(_derive_all(out, work))
     kept = []
-    for (rel, t, card, page), digest in zip(stale, digests.values()):
+    for (rel, t, card, page), digest in zip(stale, digests):
         unchanged, error = next(results) if card or page else (True, None)
         if error:
             summary.fail(error)
             continue
         summary.unchanged += unchanged
-        _note(out / f"{rel}.md", f"{rel}.md", digest, record)
-        _note(out / "site" / f"{rel}.html", f"site/{rel}.html", digest, record)
+        _note(out, f"{rel}.md", digest, record)
+        _note(out, f"site/{rel}.html", digest, record)
         kept.append(t)
         summary.done += 1
-    for path, text in ((out / "trajectories.md", render_index(kept, out)),
-                       (out / "site" / "index.html", render_index_page(kept, out / "site", out))):
-        write_if_changed(path, text)
-        _note(path, path.relative_to(out).as_posix(), "index", record)
+    for key, text in (("trajectories.md", render_index(kept)), ("site/index.html", render_index_page(kept))):
+        write_if_changed(out / key, text)
+        _note(out, key, "index", record)
     for gone in set(previous) - set(record):  # pages of trajectories that are gone, made by us
         if gone.startswith("site/"):
             remove_derived(out / gone)

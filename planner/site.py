@@ -17,7 +17,7 @@ from markupsafe import Markup
 from planner.card import PLAN_BOXES, REASONING
 from planner.index import TASK_TITLES, build_grids, href
 from planner.schema import Trajectory
-from planner.store import trajectory_base
+from planner.store import relative_name
 
 
 @cache
@@ -44,35 +44,18 @@ def render_reasoning(text: str) -> Markup:
     return Markup(_markdown().render(text))
 
 
-def page_path(site: Path, out: Path, t: Trajectory) -> Path:
-    base = trajectory_base(out, t).relative_to(out)
-    return site / base.with_name(base.name + ".html")
+def page_path(site: Path, t: Trajectory) -> Path:
+    return site / (relative_name(t) + ".html")
 
 
-def render_page(t: Trajectory, home: str) -> str:
+def render_page(t: Trajectory) -> str:
+    home = "../" * relative_name(t).count("/") + "index.html"  # back up to the site's root
     return _env().get_template("site_page.html.j2").render(
         t=t, p=t.provenance, home=home, reasoning_html=render_reasoning(t.plan.reasoning)
     )
 
 
-def render_index_page(trajectories: list[Trajectory], site: Path, out: Path) -> str:
+def render_index_page(trajectories: list[Trajectory]) -> str:
     return _env().get_template("site_index.html.j2").render(
-        grids=build_grids(trajectories), total=len(trajectories),
-        page_href=lambda t: href(page_path(site, out, t), site),
+        grids=build_grids(trajectories), total=len(trajectories), page_href=lambda t: href(t, ".html"),
     )
-
-
-def home_link(site: Path, page: Path) -> str:
-    """The relative link from a page back to the site's index."""
-    return "../" * (len(page.relative_to(site).parts) - 1) + "index.html"
-
-
-def site_files(trajectories: list[Trajectory], out: Path) -> dict[Path, str]:
-    """Every page of `out/site/` and its text: one per trajectory, and the index."""
-    site = out / "site"
-    files = {}
-    for t in trajectories:
-        path = page_path(site, out, t)
-        files[path] = render_page(t, home_link(site, path))
-    files[site / "index.html"] = render_index_page(trajectories, site, out)
-    return files

@@ -57,17 +57,18 @@ def relative_base(planner: str, slug: str, paper: str, task: str) -> str:
     return "/".join((["reviewer"] if task != "author" else []) + parts)
 
 
-def trajectory_base(out: Path, t: Trajectory) -> Path:
-    """The path of a trajectory's files without the suffix (`.md` card, `.json` data)."""
-    return out / relative_base(t.planner, t.slug, t.paper, t.task)
+def relative_name(t: Trajectory) -> str:
+    """Where a trajectory's files are, relative to the output folder (or to `site/` for its page), without
+    the suffix (`.md` card, `.json` data, `.html` page)."""
+    return relative_base(t.planner, t.slug, t.paper, t.task)
 
 
 def card_path(out: Path, t: Trajectory) -> Path:
-    return out / (relative_base(t.planner, t.slug, t.paper, t.task) + ".md")
+    return out / (relative_name(t) + ".md")
 
 
 def json_path(out: Path, t: Trajectory) -> Path:
-    return out / (relative_base(t.planner, t.slug, t.paper, t.task) + ".json")
+    return out / (relative_name(t) + ".json")
 
 
 def atomic_write(path: Path, data: str, durable: bool = False) -> None:

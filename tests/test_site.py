@@ -10,14 +10,21 @@ from pathlib import Path
 import pytest
 
 from planner.schema import Ablation, Plan, Trajectory
-from planner.site import page_path, site_files
+from planner.site import page_path
 
 
 def write_site(trajectories: list[Trajectory], out: Path) -> Path:
-    """The site's pages written under `out/site` (as regenerate writes them); returns the index."""
-    for path, text in site_files(trajectories, out).items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    """Store the trajectories in `out` and let regenerate write the site; returns its index."""
+    from planner.card import write_card
+    from planner.outdir import claim
+    from planner.regenerate import regenerate
+    from planner.store import save_trajectory
+
+    out = claim(out)
+    for t in trajectories:
+        save_trajectory(out, t, write_card(t))
+    summary, _ = regenerate(out)
+    assert not summary.failed and summary.done == len(trajectories)
     return out / "site" / "index.html"
 
 HOSTILE = "<script>document.title='pwned'</script>"
@@ -37,7 +44,7 @@ def hostile_trajectory(task: str = "author") -> Trajectory:
 def test_hostile_text_is_escaped_in_html(tmp_path: Path):
     t = hostile_trajectory()
     write_site([t], tmp_path)
-    html = page_path(tmp_path / "site", tmp_path, t).read_text(encoding="utf-8")
+    html = page_path(tmp_path / "site", t).read_text(encoding="utf-8")
     assert "<script" not in html
     assert "<img" not in html
     assert 'href="javascript:' not in html
@@ -78,7 +85,7 @@ def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
 def test_page_dom_in_chromium_shows_hostile_text_as_text(tmp_path: Path):
     t = hostile_trajectory()
     write_site([t], tmp_path)
-    page = page_path(tmp_path / "site", tmp_path, t)
+    page = page_path(tmp_path / "site", t)
     dom = chromium(tmp_path, "--dump-dom", page.as_uri()).stdout
     assert "<title>lm-planner/gpt-4o/simsiam</title>" in dom  # no script renamed it
     assert "pwned" in dom and "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in dom
