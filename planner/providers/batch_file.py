@@ -18,12 +18,11 @@ from typing import Any
 from planner.batch_engine import LineResult, Poll, openai_line
 from planner.errors import UsageError
 from planner.manifest import Shard
-from planner.providers import openai_chat
-from planner.providers.base import OutputMode, Reply, Request
+from planner.providers.openai_batch import OpenAILines
 from planner.registry import ModelSpec
 
 
-class BatchFile:
+class BatchFile(OpenAILines):
     max_requests = 1_000_000
     max_bytes = 10**12
     discount = False
@@ -37,10 +36,6 @@ class BatchFile:
         self.name = f"batch-file|{spec.api_id}"
         self.emit_path, self.collect_path = emit, collect
         self.emitted_now: set[str] = set()
-
-    def entry(self, custom_id: str, spec: ModelSpec, request: Request) -> dict[str, Any]:
-        return {"custom_id": custom_id, "method": "POST", "url": "/v1/chat/completions",
-                "body": openai_chat.wire_body(spec, request)}
 
     def submit(self, shard: Shard, entries: list[dict[str, Any]], save: Callable[[], None]) -> None:
         from planner.store import atomic_write
@@ -74,6 +69,3 @@ class BatchFile:
 
     def cancel(self, shard: Shard) -> None:
         return None
-
-    def reply(self, body: Any, mode: str, tool: str, where: str) -> Reply:
-        return openai_chat.reply_from_body(body, OutputMode(mode), tool, where)

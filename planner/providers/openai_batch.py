@@ -25,7 +25,19 @@ from planner.registry import ModelSpec
 ENDED = {"completed", "failed", "expired", "cancelled"}
 
 
-class OpenAIBatch:
+class OpenAILines:
+    """The OpenAI batch line format: a request line out, a Chat Completions answer back. vLLM's
+    run-batch reads and writes the same lines (planner.providers.batch_file)."""
+
+    def entry(self, custom_id: str, spec: ModelSpec, request: Request) -> dict[str, Any]:
+        return {"custom_id": custom_id, "method": "POST", "url": "/v1/chat/completions",
+                "body": openai_chat.wire_body(spec, request)}
+
+    def reply(self, body: Any, mode: str, tool: str, where: str) -> Reply:
+        return openai_chat.reply_from_body(body, OutputMode(mode), tool, where)
+
+
+class OpenAIBatch(OpenAILines):
     provider = "openai"
     max_requests = 50_000
     max_bytes = 190_000_000  # under the 200 MB file limit, with room for the multipart envelope
@@ -35,10 +47,6 @@ class OpenAIBatch:
         sync = openai_chat.OpenAIChat(spec, base_url, timeout)  # the same endpoint, key and client as sync calls
         self.endpoint, self.client = sync.endpoint, sync.client
         self.name = f"openai|{self.endpoint}"
-
-    def entry(self, custom_id: str, spec: ModelSpec, request: Request) -> dict[str, Any]:
-        return {"custom_id": custom_id, "method": "POST", "url": "/v1/chat/completions",
-                "body": openai_chat.wire_body(spec, request)}
 
     def submit(self, shard: Shard, entries: list[dict[str, Any]], save: Callable[[], None]) -> None:
         import openai
@@ -86,9 +94,6 @@ class OpenAIBatch:
 
     def cancel(self, shard: Shard) -> None:
         self.client.batches.cancel(shard.batch_id)
-
-    def reply(self, body: Any, mode: str, tool: str, where: str) -> Reply:
-        return openai_chat.reply_from_body(body, OutputMode(mode), tool, where)
 
 
 def create(spec: ModelSpec, base_url: str | None, timeout: float) -> OpenAIBatch:
