@@ -64,8 +64,6 @@ class Driver:
     show: Callable[[str], None] = lambda line: None
     sleep: Callable[[float], None] = time.sleep
     failed: dict[str, str] = field(default_factory=dict)  # cache key -> why its request cannot be answered
-    rounds: int = 0
-    shards_created: int = 0
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)  # marks answers bought by this run
     engines: dict[str, Engine] = field(init=False)  # by engine name: the items' engines, one per provider endpoint
 
@@ -136,7 +134,6 @@ class Driver:
         digest = hashlib.sha256("".join(sorted(entries)).encode()).hexdigest()[:12]
         shard = self.manifest.add(Shard(id=f"s{int(time.time())}-{digest}", engine=engine.name, model=model,
                                         entries=entries))
-        self.shards_created += 1
         self._create(engine, shard, [e for _, _, e in chunk])
 
     def _create(self, engine: Engine, shard: Shard, lines: list[dict]) -> None:
@@ -256,7 +253,7 @@ class Driver:
     def run(self, wait: bool) -> bool:
         """Run rounds until every conversation ends (True), or, without waiting, until all is sent (False)."""
         self.resume()
-        for self.rounds in range(1, MAX_ROUNDS + 1):
+        for _ in range(MAX_ROUNDS):
             self.advance()
             waiting = self.pending()
             if not waiting:

@@ -27,7 +27,6 @@ from pathlib import Path
 from planner.errors import UsageError
 
 STATE = ".planner"
-LEGACY_SIGNS = ("trajectories.md", "lm-planner", "reviewer", "failures.jsonl")
 _claimed: set[str] = set()
 _verified: set[str] = set()  # folders below a claimed root already seen not to be links
 _claimed_lock = threading.Lock()

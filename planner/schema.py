@@ -83,10 +83,6 @@ class Trajectory(_Model):
     def to_json(self) -> str:
         return self.model_dump_json(indent=2) + "\n"
 
-    @classmethod
-    def from_json(cls, text: str) -> Trajectory:
-        return cls.model_validate_json(text)
-
 
 def model_slug(display_name: str) -> str:
     """The folder name of a model: the published cards drop the dots (claude-3.5 -> claude-35)."""

@@ -9,7 +9,6 @@ pages need nothing from the network and open from file://.
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 import jinja2
 from markupsafe import Markup
@@ -42,10 +41,6 @@ def _markdown():
 def render_reasoning(text: str) -> Markup:
     """Reasoning as safe HTML: markdown structure kept, any raw HTML escaped."""
     return Markup(_markdown().render(text))
-
-
-def page_path(site: Path, t: Trajectory) -> Path:
-    return site / (relative_name(t) + ".html")
 
 
 def render_page(t: Trajectory) -> str:

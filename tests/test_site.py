@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from planner.schema import Ablation, Plan, Trajectory
-from planner.site import page_path
+from planner.store import relative_name
 
 
 def write_site(trajectories: list[Trajectory], out: Path) -> Path:
@@ -44,7 +44,7 @@ def hostile_trajectory(task: str = "author") -> Trajectory:
 def test_hostile_text_is_escaped_in_html(tmp_path: Path):
     t = hostile_trajectory()
     write_site([t], tmp_path)
-    html = page_path(tmp_path / "site", t).read_text(encoding="utf-8")
+    html = (tmp_path / "site" / f"{relative_name(t)}.html").read_text(encoding="utf-8")
     assert "<script" not in html
     assert "<img" not in html
     assert 'href="javascript:' not in html
@@ -85,7 +85,7 @@ def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
 def test_page_dom_in_chromium_shows_hostile_text_as_text(tmp_path: Path):
     t = hostile_trajectory()
     write_site([t], tmp_path)
-    page = page_path(tmp_path / "site", t)
+    page = tmp_path / "site" / f"{relative_name(t)}.html"
     dom = chromium(tmp_path, "--dump-dom", page.as_uri()).stdout
     assert "<title>lm-planner/gpt-4o/simsiam</title>" in dom  # no script renamed it
     assert "pwned" in dom and "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in dom

@@ -24,8 +24,6 @@ from planner.providers.sdk import (
 )
 from planner.registry import ModelSpec
 
-PATH = "/v1/messages"
-
 
 def endpoint(spec: ModelSpec, base_url: str | None) -> Endpoint:
     url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com"

@@ -34,7 +34,6 @@ from planner.providers.sdk import (
 from planner.registry import ModelSpec
 
 OPENROUTER_URL = "https://openrouter.ai/api/v1"
-PATH = "/v1/chat/completions"
 
 
 def endpoint(spec: ModelSpec, base_url: str | None) -> Endpoint:
