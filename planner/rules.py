@@ -136,13 +136,9 @@ def model_schema(model: type[BaseModel]) -> dict[str, Any]:
 
 
 @cache
-def _schema(count: int) -> dict[str, Any]:
-    return model_schema(strict_plan(count))
-
-
 def schema(count: int) -> dict[str, Any]:
     """The plan's JSON schema with its size limits (Anthropic tool input, llama.cpp's grammar)."""
-    return _schema(count)
+    return model_schema(strict_plan(count))
 
 
 def strict_subset(node: Any) -> Any:
@@ -162,7 +158,7 @@ def strict_subset(node: Any) -> Any:
 
 def strict_schema(count: int) -> dict[str, Any]:
     """The plan schema inside OpenAI's strict subset (the count is in the description and checked by us)."""
-    return strict_subset(_schema(count))
+    return strict_subset(schema(count))
 
 
 def schema_for(mode_value: str, count: int) -> dict[str, Any]:
