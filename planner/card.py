@@ -16,7 +16,8 @@ from pathlib import Path
 
 from planner.errors import CardError
 from planner.rules import METRIC_SEPARATOR, card_errors, check
-from planner.schema import Ablation, Plan, Provenance, Trajectory, model_slug
+from planner.registry import model_slug
+from planner.schema import Ablation, Plan, Provenance, Trajectory
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from planner.ground_truth import reported_ablations
 from planner.judges import Sides, judge_conversation, majority
 from planner.metrics import ReviewScore, Score, review_score, score
 from planner.offline_judge import Match, offline_match
-from planner.registry import ModelSpec, display_name
+from planner.registry import ModelSpec, display_name, model_slug
 from planner.schema import Ablation, Trajectory
 
 OFFLINE = "offline"
@@ -32,10 +32,9 @@ OFFLINE = "offline"
 def select(trajectories: list[Trajectory], papers: list[str] | None, models: list[str] | None,
            task: str) -> list[Trajectory]:
     """The trajectories to score: the task's, filtered by paper ids and model names (either form)."""
-    wanted = {display_name(m).replace(".", "") for m in models} if models else None
+    wanted = {model_slug(m) for m in models} if models else None
     return [t for t in trajectories
-            if t.task == task and (papers is None or t.paper in papers)
-            and (wanted is None or t.slug in wanted or display_name(t.slug).replace(".", "") in wanted)]
+            if t.task == task and (papers is None or t.paper in papers) and (wanted is None or t.slug in wanted)]
 
 
 @dataclass

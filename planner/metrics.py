@@ -18,7 +18,7 @@ import statistics
 from dataclasses import asdict, dataclass
 
 from planner.offline_judge import Match
-from planner.registry import display_name
+from planner.registry import display_name, model_slug
 from planner.schema import Ablation, Trajectory
 
 
@@ -110,7 +110,7 @@ def by_model(scores: list[Score] | list[ReviewScore]) -> dict[str, dict[str, tup
     """Mean and standard deviation of each metric per model (slug-grouped, display name kept)."""
     groups: dict[str, list] = {}
     for s in scores:
-        groups.setdefault(s.model.replace(".", ""), []).append(s)
+        groups.setdefault(model_slug(s.model), []).append(s)
     table = {}
     for group in groups.values():
         name = display_name(max((s.model for s in group), key=lambda m: m.count(".")))

@@ -20,6 +20,12 @@ PROVIDERS = ("openai", "anthropic", "openrouter", "compatible")
 BATCH_DISCOUNT = 0.5  # OpenAI Batch API and Anthropic Message Batches bill half the list price
 
 
+def model_slug(name: str) -> str:
+    """A model's folder name: its display name without dots, as the published cards write it
+    (claude-3.5-sonnet -> claude-35-sonnet)."""
+    return name.replace(".", "")
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     name: str  # display name, as written in the card header
@@ -35,8 +41,7 @@ class ModelSpec:
 
     @property
     def slug(self) -> str:
-        """The folder name: the display name without dots, as the published cards do it."""
-        return self.name.replace(".", "")
+        return model_slug(self.name)
 
     def cost(self, input_tokens: int, output_tokens: int, batch: bool = False) -> float | None:
         if self.price_in is None or self.price_out is None:

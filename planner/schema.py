@@ -82,8 +82,3 @@ class Trajectory(_Model):
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2) + "\n"
-
-
-def model_slug(display_name: str) -> str:
-    """The folder name of a model: the published cards drop the dots (claude-3.5 -> claude-35)."""
-    return display_name.replace(".", "")
