@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from planner.metrics import ReviewScore, Score, by_model
-from planner.store import TMP_PREFIX, atomic_write
+from planner.store import atomic_write
 
 REVIEWER_NOTE = ("Reviewer plans propose ablations the paper is missing. Without reviewer data (the ablations "
                  "reviewers asked for), their recall of real requests cannot be measured here; the table shows "
@@ -61,8 +61,10 @@ def markdown_table(scores: list[Score] | list[ReviewScore], run: Run) -> str:
     return "\n".join(lines) + "\n"
 
 
-def chart(scores: list[Score] | list[ReviewScore], path: Path, metric: str, title: str) -> None:
-    """A bar chart of one metric's mean per model with standard-deviation error bars."""
+def chart(scores: list[Score] | list[ReviewScore], metric: str, title: str) -> bytes:
+    """A PNG bar chart of one metric's mean per model with standard-deviation error bars."""
+    import io
+
     import matplotlib
 
     matplotlib.use("Agg")
@@ -80,11 +82,10 @@ def chart(scores: list[Score] | list[ReviewScore], path: Path, metric: str, titl
     ax.set_title(title)
     plt.setp(ax.get_xticklabels(), rotation=20, ha="right")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{TMP_PREFIX}{path.name}")
-    fig.savefig(tmp, format="png")
+    png = io.BytesIO()
+    fig.savefig(png, format="png")
     plt.close(fig)
-    tmp.replace(path)
+    return png.getvalue()
 
 
 def write_report(out: Path, scores: list[Score] | list[ReviewScore], run: Run, failed: list[str]) -> Path:
@@ -96,7 +97,7 @@ def write_report(out: Path, scores: list[Score] | list[ReviewScore], run: Run, f
         lines += [REVIEWER_NOTE, ""]
     if scores:
         lines += [f"![{metric} by model]({image})", ""]
-        chart(scores, folder / image, metric, f"{metric} per model ({run.judge}, {run.task})")
+        atomic_write(folder / image, chart(scores, metric, f"{metric} per model ({run.judge}, {run.task})"))
     if failed:
         lines += [f"{len(failed)} plan(s) could not be judged (see failures.jsonl):", ""]
         lines += [f"- {line}" for line in failed]

@@ -71,7 +71,7 @@ def json_path(out: Path, t: Trajectory) -> Path:
     return out / (relative_name(t) + ".json")
 
 
-def atomic_write(path: Path, data: str, durable: bool = False) -> None:
+def atomic_write(path: Path, data: str | bytes, durable: bool = False) -> None:
     """Write `data` so that readers (and a kill) see either the old file or the whole new one.
 
     The temp file sits beside the target under a unique name (a rename is atomic only
@@ -83,13 +83,13 @@ def atomic_write(path: Path, data: str, durable: bool = False) -> None:
     _replace(path, data, durable)
 
 
-def _replace(path: Path, data: str, durable: bool) -> None:
+def _replace(path: Path, data: str | bytes, durable: bool) -> None:
     """atomic_write for a target `check_target` has already passed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TMP_PREFIX)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8"))
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
             if durable:
                 fh.flush()
                 os.fsync(fh.fileno())

@@ -118,3 +118,13 @@ def test_two_runs_on_one_out_take_turns_and_pay_once(tmp_path):
     assert len(server.requests) == 4  # every job paid for once
     assert "is in use by pid" in results[1][1] and "waiting" in results[1][1]
     assert not list(out.rglob(".planner-tmp-*"))
+
+
+def test_eval_never_writes_its_report_or_chart_through_a_linked_folder(tmp_path, capsys):
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    assert main(["import-cards", str(SEEDS), "--out", str(out)]) == 0
+    elsewhere.mkdir()
+    (out / "eval").symlink_to(elsewhere, target_is_directory=True)
+    assert main(["eval", "--judge", "offline", "--out", str(out)]) == 2
+    assert list(elsewhere.iterdir()) == []
+    assert "symbolic link" in capsys.readouterr().err
