@@ -66,5 +66,8 @@ class ResponseCache:
         """Drop answers a failed job rested on, so the next run asks afresh instead of failing again."""
         if self.folder is None:
             return
+        from planner.outdir import check_target
+
         for key in keys:
+            check_target(self._path(key))
             self._path(key).unlink(missing_ok=True)

@@ -63,15 +63,16 @@ def claim(out: Path, what: str = "--out") -> Path:
         sample = sorted(p.name for p in out.iterdir())[:3]
         raise UsageError(f"{what} {out} holds files planner did not make ({', '.join(sample)}); give a new or "
                          "empty folder, or one planner wrote before")
+    with _claimed_lock:  # the folder as the caller names it (paths are built from it) and where it really is
+        _claimed.update((os.path.abspath(out), str(out.resolve())))
+    probe = out / STATE / f"probe-{os.getpid()}-{threading.get_ident()}"
+    check_target(probe)  # a linked .planner/ would take our state (and its lock) elsewhere
     try:
         (out / STATE).mkdir(parents=True, exist_ok=True)
-        probe = out / STATE / f"probe-{os.getpid()}-{threading.get_ident()}"
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
         raise UsageError(f"{what} {out} is not writable ({exc.strerror}); choose another folder") from None
-    with _claimed_lock:
-        _claimed.add(str(out.resolve()))
     return out
 
 
@@ -114,6 +115,7 @@ def _holder(path: Path) -> str:
 def lock(out: Path, command: str, on_wait: Callable[[str], None]) -> Iterator[None]:
     """Hold the folder's lock for the block; if another run holds it, say who and wait for it."""
     path = out / STATE / "lock"
+    check_target(path)
     with open(path, "a+", encoding="utf-8") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -128,3 +128,22 @@ def test_eval_never_writes_its_report_or_chart_through_a_linked_folder(tmp_path,
     assert main(["eval", "--judge", "offline", "--out", str(out)]) == 2
     assert list(elsewhere.iterdir()) == []
     assert "symbolic link" in capsys.readouterr().err
+
+
+def test_an_out_folder_named_through_a_link_keeps_every_link_check(tmp_path, capsys):
+    real, via, elsewhere = tmp_path / "real", tmp_path / "via", tmp_path / "elsewhere"
+    assert main(["import-cards", str(SEEDS), "--out", str(real)]) == 0
+    via.symlink_to(real, target_is_directory=True)  # --out may itself be a link: the user's choice
+    elsewhere.mkdir()
+    (real / "site").symlink_to(elsewhere, target_is_directory=True)  # a link below it is refused
+    assert main(["regenerate", "--out", str(via)]) == 2
+    assert list(elsewhere.iterdir()) == [] and "symbolic link" in capsys.readouterr().err
+
+
+def test_a_linked_state_folder_is_refused(tmp_path, capsys):
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    (out / ".planner").symlink_to(elsewhere, target_is_directory=True)
+    assert main(["import-cards", str(SEEDS), "--out", str(out)]) == 2
+    assert list(elsewhere.iterdir()) == [] and "symbolic link" in capsys.readouterr().err
