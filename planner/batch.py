@@ -9,7 +9,6 @@ vLLM batch file) and the rest synchronously, in the same command.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import queue
 import threading
@@ -27,7 +26,7 @@ from planner.conversation import Ask, Conversation, Done, Failed
 from planner.errors import WorkError
 from planner.jobs import Job, JobResult, fail, finish
 from planner.manifest import Manifest
-from planner.providers import BATCH_ENGINES, make_provider
+from planner.providers import make_batch_engine, make_provider
 from planner.providers.base import Provider
 from planner.registry import ModelSpec
 from planner.retry import RetryPolicy
@@ -70,7 +69,7 @@ def providers_for(specs: Iterable[ModelSpec], base_url: str | None, timeout: flo
 
 def batch_engines(specs: Iterable[ModelSpec], base_url: str | None, timeout: float) -> dict[str, Engine]:
     """The batch engine of each model whose provider has one (OpenRouter and compatible servers have none)."""
-    engines = {name: batch_engine(spec, base_url, timeout) for name, spec in _by_name(specs).items()}
+    engines = {name: make_batch_engine(spec, base_url, timeout) for name, spec in _by_name(specs).items()}
     return {name: engine for name, engine in engines.items() if engine is not None}
 
 
@@ -152,12 +151,6 @@ def run_sync(jobs: list[Job], out: Path, providers: dict[str, Provider], cache: 
 
     work = lambda job: run_one(job, out, providers[job.spec.name], cache, retry)  # noqa: E731
     summary.interrupted = not run_pool(jobs, work, concurrency, record)
-
-
-def batch_engine(spec: ModelSpec, base_url: str | None, timeout: float) -> Engine | None:
-    """The provider's batch engine for this model, or None when it has none (OpenRouter, compatible)."""
-    module = BATCH_ENGINES.get(spec.provider)
-    return importlib.import_module(module).create(spec, base_url, timeout) if module else None
 
 
 def run_batched(jobs: list[Job], out: Path, engines_for: Callable[[Job], Engine | None], cache: ResponseCache,

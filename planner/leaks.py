@@ -7,7 +7,7 @@ ablation section. A sentence is flagged when it
 - states a result about a ground-truth component: a result cue ("improves", "hurts",
   "necessary", "best") in a sentence whose words match that entry's component.
 Flags are candidates for a human: each is either rewritten or kept in the reviewed
-allow-list (tests/data/leak_allowlist.json) with the reason it is a method fact the
+review (tests/data/leak_review.json) with the reason it is a method fact the
 paper states before its ablations.
 """
 
@@ -83,7 +83,8 @@ def check(paper: str, summary: str, truth: list[Entry]) -> list[Flag]:
     for sentence in sentences(summary):
         stems = set(_stems(sentence))
         for entry in truth:
-            about = _coverage(entry.ablated_part, stems) >= COMPONENT_COVERAGE
+            component = _coverage(entry.ablated_part, stems)
+            about = component >= COMPONENT_COVERAGE
             variant = next((v for v in entry.replacement if entry.action != "REMOVE"
                             and _coverage(_core(v), stems) >= VARIANT_COVERAGE), None)
             if variant is not None:
@@ -92,6 +93,6 @@ def check(paper: str, summary: str, truth: list[Entry]) -> list[Flag]:
                 flags.append(Flag(paper, sentence, entry.name, f"states a result about {entry.ablated_part!r}"))
             elif about and entry.action == "REMOVE" and REMOVAL_CUES.search(sentence):
                 flags.append(Flag(paper, sentence, entry.name, f"describes removing {entry.ablated_part!r}"))
-            elif _coverage(entry.ablated_part, stems) >= 0.5 and ALTERNATIVE_CUES.search(sentence):
+            elif component >= 0.5 and ALTERNATIVE_CUES.search(sentence):
                 flags.append(Flag(paper, sentence, entry.name, f"describes an alternative to {entry.ablated_part!r}"))
     return flags

@@ -11,6 +11,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from planner.batch_engine import Engine
     from planner.providers.base import Provider
     from planner.registry import ModelSpec
 
@@ -34,3 +35,9 @@ def adapter(spec: ModelSpec) -> ModuleType:
 
 def make_provider(spec: ModelSpec, base_url: str | None, timeout: float) -> Provider:
     return adapter(spec).create(spec, base_url=base_url, timeout=timeout)
+
+
+def make_batch_engine(spec: ModelSpec, base_url: str | None, timeout: float) -> Engine | None:
+    """The model's provider's batch engine, or None when it has none (OpenRouter, compatible servers)."""
+    module = BATCH_ENGINES.get(spec.provider)
+    return importlib.import_module(module).create(spec, base_url, timeout) if module else None
