@@ -102,6 +102,13 @@ def check_target(path: Path) -> None:
         raise UsageError(f"{path} is a symbolic link; planner does not write through links")
 
 
+def resolves_inside(path: Path, folder: Path) -> bool:
+    """Whether `path`, links followed, is `folder` or below it: input folders (cards, LaTeX sources) are
+    read without following a link out of them."""
+    real, root = path.resolve(), folder.resolve()
+    return real == root or root in real.parents
+
+
 def _holder(path: Path) -> str:
     try:
         info = json.loads(path.read_text(encoding="utf-8"))

@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 
 from planner.errors import UsageError
+from planner.outdir import resolves_inside
 from planner.papers import TEXT_SUFFIXES, Paper
 
 _ID_UNSAFE = re.compile(r"[^\w.+-]+")
@@ -58,15 +59,10 @@ def _wrap(name: str, text: str) -> str:
     return f'<file name="{name}">\n{text.rstrip()}\n</file>\n'
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    real, root = path.resolve(), folder.resolve()
-    return real == root or root in real.parents
-
-
 def _read_latex_folder(folder: Path) -> str:
     sources = []
     for p in sorted(folder.rglob("*.tex")):
-        if not _inside(p, folder):
+        if not resolves_inside(p, folder):
             log.warning("%s: skipped, a link that points outside %s", p, folder)
             continue
         if p.is_file():

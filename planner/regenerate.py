@@ -27,7 +27,7 @@ from planner import __version__
 from planner.card import read_card_file, write_card
 from planner.errors import PlannerError, UsageError
 from planner.index import render_index
-from planner.outdir import previously_derived, record_derived
+from planner.outdir import previously_derived, record_derived, resolves_inside
 from planner.schema import Trajectory
 from planner.site import render_index_page, render_page
 from planner.store import (
@@ -61,11 +61,6 @@ class Summary:
         log.error("%s", message)
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    real, root = path.resolve(), folder.resolve()
-    return real == root or root in real.parents
-
-
 def card_files(paths: Iterable[Path]) -> list[Path]:
     """Card files in the given files and folders (recursively): not hidden, not links out of the folder,
     and not what a planner output folder holds besides cards (JSON, pages, index, reports)."""
@@ -77,7 +72,7 @@ def card_files(paths: Iterable[Path]) -> list[Path]:
                 if (any(part.startswith(".") for part in rel) or rel[0] in SKIPPED_FOLDERS
                         or p.suffix.lower() in NOT_CARDS or p.name in NOT_CARD_NAMES or not p.is_file()):
                     continue
-                if not _inside(p, path):
+                if not resolves_inside(p, path):
                     log.warning("%s: skipped, a link that points outside %s", p, path)
                     continue
                 files.append(p)
