@@ -15,14 +15,12 @@ from rapidfuzz.utils import default_process
 from planner.schema import Ablation
 
 Match = set[tuple[int, int]]  # (plan index, ground-truth index), both 0-based
-# ---------------------------------------------------------------- offline
-
 _FILLER = re.compile(
     r"\b(ablation|ablations|ablate|ablating|effect|effects|impact|of|the|a|an|in|on|for|to|and|with|"
     r"study|analysis|component|module|use|using|method|model|vs|versus|different)\b"
 )
 _NONE_LIKE = re.compile(r"\b(none|no|without|w/o|remove|removed|removing|identity|disable|disabled|off|drop|zero)\b")
-COMPONENT_THRESHOLD = 0.55  # chosen on the labelled pairs; see tests/test_judges.py
+COMPONENT_THRESHOLD = 0.55  # chosen on the tuning pairs; see tests/test_offline_judge.py
 REPLACEMENT_THRESHOLD = 0.60
 
 
@@ -71,8 +69,6 @@ def pair_matches(a: Ablation, b: Ablation, component: float = COMPONENT_THRESHOL
         and actions_compatible(a, b)
         and replacements_overlap(a, b, replacement)
     )
-
-
 
 
 def offline_match(plan: list[Ablation], truth: list[Ablation]) -> Match:

@@ -62,7 +62,7 @@ class Provenance(_Model):
     batch_ids: list[str] = Field(default_factory=list)
     prompt_sha256: str | None = None
     request_sha256: str | None = None
-    paper_origin: str | None = None  # "library", or the path of a user's paper file
+    paper_origin: str | None = None  # "library", or "file" for a user's paper (never scored against the library)
     paper_sha256: str | None = None
     source: str | None = None
     card_layout: str | None = None  # how an imported card deviated from the standard layout
