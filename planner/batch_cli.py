@@ -53,8 +53,6 @@ def _check_modes(args: argparse.Namespace) -> None:
         raise UsageError("--via batch-file needs --emit FILE (write requests) and/or --collect FILE (read results)")
     if args.cancel and args.via == "sync":
         raise UsageError("--cancel cancels batches; use it with --via batch-api")
-    if args.no_wait and args.via == "sync":
-        raise UsageError("--no-wait belongs to --via batch-api")
 
 
 def run_batch_command(args: argparse.Namespace) -> int:

@@ -167,6 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return 2
+        if getattr(args, "no_wait", False) and args.via == "sync":  # batch and eval share the driver options
+            raise UsageError("--no-wait belongs to --via batch-api")
         return _handler(args.command)(args)
     except PlannerError as exc:
         console.error(str(exc))

@@ -97,8 +97,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     names = split(args.judge)
     judges = _judges(names, args.base_url)
-    if args.via == "sync" and args.no_wait:
-        raise UsageError("--no-wait belongs to --via batch-api")
     with working_in(args.out, "planner eval", missing="run 'planner run' or 'import-cards' first, or pass --out") \
             as out:
         load_summary = Summary()

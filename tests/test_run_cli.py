@@ -96,6 +96,15 @@ def test_usage_errors_exit_2_with_one_line(monkeypatch, tmp_path, capsys, args, 
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
 
 
+@pytest.mark.parametrize("command", [["batch", "--papers", "simsiam", "--models", "gpt-4o"],
+                                     ["eval", "--judge", "offline"]])
+def test_no_wait_without_a_batch_engine_is_a_usage_error(tmp_path, capsys, command):
+    assert main([*command, "--no-wait", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "--no-wait belongs to --via batch-api" in err and err.count("\n") == 1
+    assert not (tmp_path / "o").exists()
+
+
 def test_model_names_never_leave_out(provider_env, tmp_path):
     provider_env.push(Reply.json(plan_obj(5)))
     out = tmp_path / "out"
