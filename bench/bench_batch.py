@@ -27,13 +27,13 @@ def main() -> None:
     import anthropic  # noqa: F401  import the SDKs before timing
     import openai  # noqa: F401
 
-    from planner.batch import Summary, providers_for, run_sync
-    from planner.cache import ResponseCache
-    from planner.jobs import make_jobs
-    from planner.outdir import claim
-    from planner.papers import library_ids, resolve_all
-    from planner.planning import PlanOptions
+    from planner.cards.outdir import claim
+    from planner.papers.library import library_ids, resolve_all
     from planner.registry import resolve
+    from planner.run.cache import ResponseCache
+    from planner.run.jobs import make_jobs
+    from planner.run.sweep import Summary, providers_for, run_sync
+    from planner.run.task import PlanOptions
 
     with fake_provider(_valid, LATENCY) as ((openai_url, _), _counts):
         os.environ.update(OPENAI_API_KEY="bench-key", OPENAI_BASE_URL=openai_url)

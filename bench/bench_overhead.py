@@ -18,14 +18,14 @@ N = 300
 def main() -> None:
     from conftest import plan_obj
 
-    from planner.card import write_card
-    from planner.conversation import Done
-    from planner.outdir import claim
-    from planner.papers import load_paper
-    from planner.planning import PlanOptions, conversation, provenance, trajectory
-    from planner.providers.base import Reply
+    from planner.cards.card import write_card
+    from planner.cards.outdir import claim
+    from planner.cards.store import save_trajectory
+    from planner.core.conversation import Done
+    from planner.core.messages import Reply
+    from planner.papers.library import load_paper
     from planner.registry import resolve
-    from planner.store import save_trajectory
+    from planner.run.task import PlanOptions, conversation, provenance, trajectory
 
     paper, spec, opts = load_paper("simsiam"), resolve("gpt-4o"), PlanOptions()
     reply = Reply(text=json.dumps(plan_obj(5)), input_tokens=3000, output_tokens=600)

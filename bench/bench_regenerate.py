@@ -13,10 +13,10 @@ CARDS = 2000
 
 
 def main() -> None:
-    from planner.card import read_card_file, write_card
-    from planner.outdir import claim
-    from planner.regenerate import regenerate
-    from planner.store import save_trajectory
+    from planner.cards.card import read_card_file, write_card
+    from planner.cards.outdir import claim
+    from planner.cards.regenerate import regenerate
+    from planner.cards.store import save_trajectory
 
     seeds = [read_card_file(p) for p in sorted((ROOT / "seeds").glob("*.txt"))]
     with tempfile.TemporaryDirectory(dir=ROOT) as tmp:  # on the project's disk, not a tmpfs

@@ -27,7 +27,7 @@ BEFORE = "54dabbb"  # the last commit whose ground truth did not need evidence
 
 
 def _old_truth(paper: str):
-    from planner.schema import Ablation
+    from planner.core.schema import Ablation
 
     done = subprocess.run(["git", "show", f"{BEFORE}:papers/ground_truth/{paper}.json"], cwd=ROOT,
                           capture_output=True, text=True)
@@ -40,8 +40,8 @@ def _old_truth(paper: str):
 
 def f1_by_model(trajectories, truth_of) -> dict[str, dict[str, float]]:
     """model -> paper -> F1 of that model's plan for that paper."""
-    from planner.metrics import score
-    from planner.offline_judge import offline_match
+    from planner.eval.metrics import score
+    from planner.eval.offline import offline_match
     from planner.registry import display_name
 
     table: dict[str, dict[str, float]] = {}
@@ -67,8 +67,8 @@ def bootstrap(table: dict[str, dict[str, float]], rounds: int = 2000) -> dict[st
 
 
 def main() -> None:
-    from planner.ground_truth import reported_ablations
-    from planner.regenerate import Summary, import_cards, load_all
+    from planner.cards.regenerate import Summary, import_cards, load_all
+    from planner.papers.ground_truth import reported_ablations
 
     if not PLANS.is_dir():
         sys.exit(f"{PLANS} is not here; the published plans live in ../shared beside the checkout")

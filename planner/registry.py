@@ -13,8 +13,8 @@ import difflib
 import re
 from dataclasses import dataclass, replace
 
+from planner.core.messages import OutputMode
 from planner.errors import UsageError
-from planner.providers.base import OutputMode
 
 PROVIDERS = ("openai", "anthropic", "openrouter", "compatible")
 BATCH_DISCOUNT = 0.5  # OpenAI Batch API and Anthropic Message Batches bill half the list price

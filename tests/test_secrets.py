@@ -8,8 +8,8 @@ import pytest
 from conftest import SECRET
 from fakeserver import FakeServer, Reply
 
-from planner.cli import main
-from planner.console import clean
+from planner.cli.console import clean
+from planner.cli.main import main
 from planner.secrets import public_url, redact
 
 

@@ -16,17 +16,17 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-from planner.batch_engine import (
+from planner.core.messages import OutputMode, Reply, Request
+from planner.providers import anthropic_messages
+from planner.providers.batch import (
     LineError,
     LineResult,
     Poll,
+    Shard,
     json_line,
     line_error,
     sdk_errors,
 )
-from planner.manifest import Shard
-from planner.providers import anthropic_messages
-from planner.providers.base import OutputMode, Reply, Request
 from planner.providers.sdk import raw_bytes
 from planner.registry import ModelSpec
 

@@ -12,7 +12,8 @@ import json
 import os
 from typing import Any
 
-from planner.providers.base import BadResponse, OutputMode, Reply, Request
+from planner.core.messages import OutputMode, Reply, Request
+from planner.providers.base import BadResponse
 from planner.providers.sdk import (
     Endpoint,
     SdkAdapter,

@@ -1,6 +1,6 @@
-"""What every provider adapter takes and gives back, and the kinds of failure it may raise.
+"""What every provider adapter is, and the kinds of failure it may raise.
 
-An adapter is pure both ways: `wire_body(spec, request)` is the exact JSON a request
+An adapter takes a `planner.core.messages.Request` and gives back a `Reply`. It is pure both ways: `wire_body(spec, request)` is the exact JSON a request
 becomes (what --dry-run shows, what a batch line carries) and `reply_from_body(body,
 request)` turns the provider's answer JSON back into a `Reply`, whether it came from a
 synchronous call or from a batch result file. Retrying, caching, parsing and repair
@@ -9,63 +9,11 @@ happen above the adapters.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from enum import Enum
-from typing import Any, Protocol
+from typing import Protocol
 
+from planner.core.messages import Reply, Request
 from planner.errors import WorkError
 from planner.secrets import redact
-
-
-class OutputMode(str, Enum):
-    """How a model is made to answer in our schema, strongest first."""
-
-    JSON_SCHEMA = "json_schema"  # OpenAI strict structured output
-    JSON_OBJECT = "json_object"  # JSON mode with the schema attached (llama.cpp enforces it by grammar)
-    TOOL = "tool"  # Anthropic: a forced tool whose input schema is ours
-    TAGGED = "tagged"  # the published planner's text format, parsed leniently
-
-    def fallback(self) -> OutputMode | None:
-        """What to try when an endpoint refuses this mode (only JSON modes have a weaker one)."""
-        return {OutputMode.JSON_SCHEMA: OutputMode.JSON_OBJECT, OutputMode.JSON_OBJECT: OutputMode.TAGGED}.get(self)
-
-
-@dataclass(frozen=True)
-class Request:
-    model_id: str
-    system: str
-    messages: tuple[tuple[str, str], ...]  # (role, text) turns: user first, then assistant/user pairs
-    schema: dict[str, Any]
-    mode: OutputMode
-    max_tokens: int = 4096
-    temperature: float | None = None
-    reasoning_effort: str | None = None
-    seed: int | None = None
-    tool_name: str = "submit_ablation_plan"  # the forced tool, or the json_schema name
-
-    def chat(self) -> list[dict[str, str]]:
-        return [{"role": role, "content": text} for role, text in self.messages]
-
-    def identity(self) -> dict[str, Any]:
-        """Everything that decides the answer; the cache key and batch ids are hashes of it."""
-        data = asdict(self)
-        data["mode"] = self.mode.value
-        data["messages"] = [list(m) for m in self.messages]
-        return data
-
-
-@dataclass
-class Reply:
-    text: str  # the raw answer (JSON, tagged text, or the tool input as JSON)
-    data: dict[str, Any] | None = None  # the structured object when the provider gave one
-    input_tokens: int = 0
-    output_tokens: int = 0
-    truncated: bool = False
-    mode: str = OutputMode.JSON_SCHEMA.value  # the mode that produced this reply
-    meta: dict[str, Any] = field(default_factory=dict)  # finish reason, batch id, created time, latency
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 class Provider(Protocol):

@@ -15,9 +15,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from planner.batch_engine import LineResult, Poll, openai_line
 from planner.errors import UsageError
-from planner.manifest import Shard
+from planner.providers.batch import LineResult, Poll, Shard, openai_line
 from planner.providers.openai_batch import OpenAILines
 from planner.registry import ModelSpec
 
@@ -27,7 +26,10 @@ class BatchFile(OpenAILines):
     max_bytes = 10**12
     discount = False
 
-    def __init__(self, spec: ModelSpec, endpoint: str, emit: Path | None, collect: Path | None) -> None:
+    def __init__(self, spec: ModelSpec, endpoint: str, emit: Path | None, collect: Path | None,
+                 write: Callable[[Path, str], None]) -> None:
+        """`write` puts the emitted file on disk atomically (the output folder's writer: this layer
+        writes nothing itself)."""
         if spec.provider == "anthropic":
             raise UsageError(f"{spec.name}: --via batch-file writes OpenAI batch lines for vLLM; "
                              "use an OpenAI-wire model (e.g. compatible:<model>)")
@@ -36,14 +38,13 @@ class BatchFile(OpenAILines):
         self.name = f"batch-file|{spec.api_id}"
         self.emit_path, self.collect_path = emit, collect
         self.emitted_now: set[str] = set()
+        self.write = write
 
     def submit(self, shard: Shard, entries: list[dict[str, Any]], save: Callable[[], None]) -> None:
-        from planner.store import atomic_write
-
         if self.emit_path is None:
             raise UsageError(f"{len(entries)} request(s) of {shard.model} need answers; add --emit FILE.jsonl to "
                              "write them for vLLM's run-batch")
-        atomic_write(self.emit_path, "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries))
+        self.write(self.emit_path, "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries))
         shard.path, shard.batch_id, shard.state = str(self.emit_path), f"file:{self.emit_path.name}", "submitted"
         self.emitted_now.add(shard.id)
         save()

@@ -31,7 +31,7 @@ except ImportError:  # pragma: no cover - older SDK releases
 
 from planner.providers.base import BadResponse, PermanentError
 
-log = logging.getLogger("planner.http")
+log = logging.getLogger(__name__)
 _local = threading.local()
 
 

@@ -16,10 +16,9 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from planner.batch_engine import LineResult, Poll, openai_line, sdk_errors
-from planner.manifest import Shard
+from planner.core.messages import OutputMode, Reply, Request
 from planner.providers import openai_chat
-from planner.providers.base import OutputMode, Reply, Request
+from planner.providers.batch import LineResult, Poll, Shard, openai_line, sdk_errors
 from planner.registry import ModelSpec
 
 ENDED = {"completed", "failed", "expired", "cancelled"}

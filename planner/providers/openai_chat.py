@@ -12,13 +12,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from planner.core.messages import OutputMode, Reply, Request
 from planner.errors import UsageError
 from planner.providers.base import (
     BadResponse,
-    OutputMode,
     PermanentError,
-    Reply,
-    Request,
     StructuredOutputUnsupported,
 )
 from planner.providers.sdk import (

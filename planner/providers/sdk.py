@@ -48,7 +48,7 @@ def api_key(var: str, required: bool) -> str | None:
 
 def client(sdk_class: Any, where: Endpoint, timeout: float) -> Any:
     """An SDK client for `where`: our HTTP layer (deadline, no redirects), and no SDK retries
-    (planner.retry owns retrying; stacking both would multiply the waits)."""
+    (planner.providers.retry owns retrying; stacking both would multiply the waits)."""
     from planner.providers import http
 
     return sdk_class(api_key=where.key or "not-needed", base_url=where.url, timeout=timeout, max_retries=0,

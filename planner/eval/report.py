@@ -1,0 +1,106 @@
+"""Evaluation reports: per-trajectory rows, a markdown table per model, and a chart.
+
+Each run goes to its own folder, `OUT/eval/<task>/<judge>[-topK][-<filter id>]`, so runs
+with different tasks, judges or filters sit side by side and never overwrite each
+other; the report names its task, judge and filters and links its chart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from planner.cards.store import atomic_write
+from planner.eval.metrics import ReviewScore, Score, by_model
+
+REVIEWER_NOTE = ("Reviewer plans propose ablations the paper is missing. Without reviewer data (the ablations "
+                 "reviewers asked for), their recall of real requests cannot be measured here; the table shows "
+                 "the share of suggestions that merely repeat an ablation the paper already reports (lower is "
+                 "better).")
+
+
+@dataclass(frozen=True)
+class Run:
+    """What an evaluation run scored: it names the folder and heads the report."""
+
+    task: str
+    judge: str
+    top_k: int | None = None
+    papers: tuple[str, ...] | None = None
+    models: tuple[str, ...] | None = None
+
+    @property
+    def filters(self) -> str:
+        parts = []
+        if self.papers:
+            parts.append("papers " + ", ".join(self.papers))
+        if self.models:
+            parts.append("models " + ", ".join(self.models))
+        return "; ".join(parts) or "none (every stored plan of the task)"
+
+    def folder(self, out: Path) -> Path:
+        name = re.sub(r"[^A-Za-z0-9._+-]+", "-", self.judge).strip("-") + (f"-top{self.top_k}" if self.top_k else "")
+        if self.papers or self.models:
+            name += "-" + hashlib.sha256(self.filters.encode()).hexdigest()[:8]
+        return out / "eval" / self.task / name
+
+
+def markdown_table(scores: list[Score] | list[ReviewScore], run: Run) -> str:
+    suffix = f"@{run.top_k}" if run.top_k else ""
+    metrics = scores[0].METRICS if scores else (ReviewScore.METRICS if run.task == "reviewer" else Score.METRICS)
+    lines = [f"Task: {run.task}. Judge: {run.judge}. Filters: {run.filters}. "
+             "Mean ± standard deviation over trajectories.", "",
+             "| model | n | " + " | ".join(f"{m}{suffix}" for m in metrics) + " |",
+             "|---|---:|" + "---:|" * len(metrics)]
+    for model, row in by_model(scores).items():
+        cells = [f"{row[m][0]:.3f} ± {row[m][1]:.3f}" for m in metrics]
+        lines.append(f"| {model} | {int(row['n'][0])} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def chart(scores: list[Score] | list[ReviewScore], metric: str, title: str) -> bytes:
+    """A PNG bar chart of one metric's mean per model with standard-deviation error bars."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    table = by_model(scores)
+    models = list(table)
+    means = [table[m][metric][0] for m in models]
+    stds = [table[m][metric][1] for m in models]
+    fig, ax = plt.subplots(figsize=(max(4.0, 1.3 * len(models) + 2), 4), dpi=110)
+    bars = ax.bar(models, means, yerr=stds, capsize=4, color="#9c27b0", alpha=0.85)
+    ax.bar_label(bars, labels=[f"{m:.2f}" for m in means], padding=3)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel(f"{metric} (mean ± std)")
+    ax.set_title(title)
+    plt.setp(ax.get_xticklabels(), rotation=20, ha="right")
+    fig.tight_layout()
+    png = io.BytesIO()
+    fig.savefig(png, format="png")
+    plt.close(fig)
+    return png.getvalue()
+
+
+def write_report(out: Path, scores: list[Score] | list[ReviewScore], run: Run, failed: list[str]) -> Path:
+    folder = run.folder(out)
+    metric = "duplicate_share" if run.task == "reviewer" else "f1"
+    image = f"{metric}_by_model.png"
+    lines = [f"# Evaluation: {run.task} task, judge {run.judge}", "", markdown_table(scores, run)]
+    if run.task == "reviewer":
+        lines += [REVIEWER_NOTE, ""]
+    if scores:
+        lines += [f"![{metric} by model]({image})", ""]
+        atomic_write(folder / image, chart(scores, metric, f"{metric} per model ({run.judge}, {run.task})"))
+    if failed:
+        lines += [f"{len(failed)} plan(s) could not be judged (see failures.jsonl):", ""]
+        lines += [f"- {line}" for line in failed]
+    atomic_write(folder / "results.jsonl", "".join(json.dumps(s.row(), ensure_ascii=False) + "\n" for s in scores))
+    atomic_write(folder / "report.md", "\n".join(lines).rstrip() + "\n")
+    return folder

@@ -1,0 +1,6 @@
+"""The batch driver: every job's next request goes out in one provider batch per round.
+
+Split along its steps: stepping conversations from the cache (`rounds`), sending
+shards (`send`), finding a batch whose id a kill lost (`adopt`), polling and
+collecting answers (`collect`), and the loop that runs them (`driver`).
+"""
