@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from planner.core.rules import check
 from planner.core.schema import Plan
 from planner.papers import ground_truth
-from planner.papers.library import GROUND_TRUTH_DIR, library_ids
+from planner.papers.library import GROUND_TRUTH_DIR, PAPERS_DIR, library_ids
 
 IDS = library_ids()
 
@@ -42,7 +43,23 @@ def test_coverage_of_the_library():
     covered = [t for t in truths if t and t.ablations]
     entries = sum(len(t.ablations) for t in covered)
     quoted = sum(t.from_paper for t in covered)
-    assert (len(IDS), len(covered), entries, quoted) == (53, 47, 258, 205)
+    assert (len(IDS), len(covered), entries, quoted) == (55, 49, 268, 215)
+
+
+PRIVATE_IDS = re.compile(r"index id|read_file id|find_string id|file id|search-index|index file", re.IGNORECASE)
+PUBLIC = re.compile(r"arXiv:?\s?\d{4}\.\d{4,5}|github(\.com/|:)[\w.-]+/[\w.-]+|https?://|not publicly checkable|could not be "
+                    r"identified", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("paper_id", IDS)
+def test_every_locator_is_public(paper_id):
+    """Evidence and text sources name places anyone can open (arXiv id, repository and path, URL), or
+    say plainly that a source could not be located; never an id of a private search index."""
+    raw = ground_truth.path_for(paper_id).read_text(encoding="utf-8")
+    front = (PAPERS_DIR / f"{paper_id}.md").read_text(encoding="utf-8").split("+++")[1]
+    assert not PRIVATE_IDS.search(raw) and not PRIVATE_IDS.search(front)
+    for entry in ground_truth.load(paper_id).ablations:
+        assert PUBLIC.search(entry.evidence_where), (entry.name, entry.evidence_where)
 
 
 def test_no_stray_ground_truth_files():
