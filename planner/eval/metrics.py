@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from planner.core.schema import Ablation, Trajectory
 from planner.eval.offline import Match
@@ -34,8 +34,11 @@ class Score:
     planned: int
     ground_truth: int
     found: int
-    matches: list[tuple[int, int]]
+    matches: list[tuple[int, int]]  # (plan index, ground-truth index), 0-based
     top_k: int | None = None
+    slug: str = ""  # the model's folder name, where its card is
+    plan: list[str] = field(default_factory=list)  # the plan's ablation names, in its order
+    truth: list[dict] = field(default_factory=list)  # the ground-truth ablations scored against, in order
     METRICS = ("precision", "recall", "f1", "ndcg")
 
     def row(self) -> dict:
@@ -64,7 +67,8 @@ def score(t: Trajectory, ground_truth: list[Ablation], matches: Match, top_k: in
     return Score(
         model=display_name(t.model), paper=t.paper, task=t.task, precision=precision, recall=recall,
         f1=_f1(precision, recall), ndcg=ndcg(relevant, len(ground_truth)), planned=planned,
-        ground_truth=len(ground_truth), found=found, matches=sorted(kept), top_k=top_k,
+        ground_truth=len(ground_truth), found=found, matches=sorted(kept), top_k=top_k, slug=t.slug,
+        plan=[a.name for a in t.plan.ablations], truth=[a.model_dump() for a in ground_truth],
     )
 
 
@@ -84,8 +88,11 @@ class ReviewScore:
     reported: int
     duplicates: int
     duplicate_share: float
-    matches: list[tuple[int, int]]
+    matches: list[tuple[int, int]]  # (plan index, reported-ablation index), 0-based
     top_k: int | None = None
+    slug: str = ""
+    plan: list[str] = field(default_factory=list)
+    truth: list[dict] = field(default_factory=list)  # the ablations the paper reports
     METRICS = ("duplicate_share",)
 
     def row(self) -> dict:
@@ -97,7 +104,9 @@ def review_score(t: Trajectory, reported: list[Ablation], matches: Match) -> Rev
     duplicates = len({i for i, _ in matches})
     return ReviewScore(model=display_name(t.model), paper=t.paper, task=t.task, planned=planned,
                        reported=len(reported), duplicates=duplicates,
-                       duplicate_share=duplicates / planned if planned else 0.0, matches=sorted(matches))
+                       duplicate_share=duplicates / planned if planned else 0.0, matches=sorted(matches),
+                       slug=t.slug, plan=[a.name for a in t.plan.ablations],
+                       truth=[a.model_dump() for a in reported])
 
 
 def mean_std(values: list[float]) -> tuple[float, float]:

@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from planner.cards.store import atomic_write
@@ -31,6 +32,13 @@ class Run:
     top_k: int | None = None
     papers: tuple[str, ...] | None = None
     models: tuple[str, ...] | None = None
+    truth: str = "library"  # whose ground truth: the library's, or a folder the user gave
+
+    def record(self, scored: int, failed: int) -> dict:
+        """What the run scored, for run.json (the site reads the latest run of each task)."""
+        return {"task": self.task, "judge": self.judge, "top_k": self.top_k, "papers": self.papers,
+                "models": self.models, "ground_truth": self.truth, "scored": scored, "failed": failed,
+                "finished": datetime.now(UTC).isoformat(timespec="seconds")}
 
     @property
     def filters(self) -> str:
@@ -103,4 +111,21 @@ def write_report(out: Path, scores: list[Score] | list[ReviewScore], run: Run, f
         lines += [f"- {line}" for line in failed]
     atomic_write(folder / "results.jsonl", "".join(json.dumps(s.row(), ensure_ascii=False) + "\n" for s in scores))
     atomic_write(folder / "report.md", "\n".join(lines).rstrip() + "\n")
+    atomic_write(folder / "run.json", json.dumps(run.record(len(scores), len(failed)), indent=1) + "\n")
+    _mark_latest(out, run.task, folder)
     return folder
+
+
+LATEST = "latest.json"
+
+
+def _mark_latest(out: Path, task: str, folder: Path) -> None:
+    """OUT/eval/latest.json: task -> the folder of its latest run, relative to OUT/eval."""
+    path = out / "eval" / LATEST
+    try:
+        latest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        latest = {}
+    latest = latest if isinstance(latest, dict) else {}
+    latest[task] = folder.relative_to(out / "eval").as_posix()
+    atomic_write(path, json.dumps(latest, indent=1, sort_keys=True) + "\n")

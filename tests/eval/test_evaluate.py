@@ -45,6 +45,24 @@ def test_eval_offline_scores_the_seeds_without_a_key(seeded, capsys, monkeypatch
     assert "f1@3" in capsys.readouterr().out and (seeded / "eval" / "author" / "offline-top3" / "report.md").is_file()
 
 
+def test_each_run_records_what_it_scored_and_the_latest_run_per_task(seeded, capsys):
+    """results.jsonl rows carry the names behind the match indices; run.json says what was scored;
+    eval/latest.json points at the newest run of each task (what the site shows)."""
+    assert main(["eval", "--out", str(seeded), "--judge", "offline"]) == 0
+    folder = seeded / "eval" / "author" / "offline"
+    rows = [json.loads(line) for line in (folder / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    for row in rows:
+        assert len(row["plan"]) == row["planned"] and len(row["truth"]) == row["ground_truth"]
+        assert row["slug"] and all(0 <= i < row["planned"] and 0 <= j < row["ground_truth"] for i, j in row["matches"])
+        assert {"name", "ablated_part", "action", "replacement", "metrics"} == set(row["truth"][0])
+    record = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    assert (record["task"], record["judge"], record["ground_truth"], record["scored"]) == ("author", "offline",
+                                                                                          "library", len(rows))
+    assert json.loads((seeded / "eval" / "latest.json").read_text(encoding="utf-8")) == {"author": "author/offline"}
+    assert main(["eval", "--out", str(seeded), "--judge", "offline", "--top-k", "2"]) == 0
+    assert json.loads((seeded / "eval" / "latest.json").read_text(encoding="utf-8")) == {"author": "author/offline-top2"}
+
+
 def test_a_filtered_eval_gets_its_own_folder(seeded, capsys):
     assert main(["eval", "--out", str(seeded), "--judge", "offline"]) == 0
     full = (seeded / "eval/author/offline/report.md").read_text(encoding="utf-8")
