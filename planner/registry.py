@@ -1,10 +1,19 @@
-"""Which models the planner knows, and what each one needs to be called correctly.
+"""Which models planner knows, and what each one needs to be called correctly.
 
-A model name on the command line resolves here to a `ModelSpec`: the provider that
-serves it, its API id, whether it takes a temperature (reasoning models do not), how
-it gives structured output, its context window and list prices. Known names first
-(the five the published cards use, then today's families), then prefixes for other
-models of those families, then an explicit `provider:model-id`.
+A name on the command line resolves here to a `ModelSpec`: the provider and API id,
+whether the model takes a temperature, its reasoning effort, how it gives structured
+output (and what to fall back to), its default output budget, and whether it is
+retired. Prices and context windows are not kept here: they come from genai-prices
+(planner.prices). Known names first (the five models of the published cards, then
+today's), then rules per model family for other ids, then `provider:model-id`.
+
+The family rules rest on the providers' documentation as of December 2026: OpenAI's
+o-series, GPT-5 and GPT-6 are reasoning models that take no temperature (OpenAI's
+reasoning guide advises reserving about 25,000 tokens for reasoning and output);
+Anthropic's Claude Opus 4.7 and later, Sonnet 5 and later, Haiku 5.5, Fable and
+Mythos answer a non-default temperature with HTTP 400 and think by default; Opus
+5.5, Sonnet 5.5 and Fable refuse a forced tool choice; Claude 4.5 and later take
+structured output (`output_config.format`, strict tools).
 """
 
 from __future__ import annotations
@@ -17,7 +26,12 @@ from planner.core.messages import OutputMode
 from planner.errors import UsageError
 
 PROVIDERS = ("openai", "anthropic", "openrouter", "compatible")
-BATCH_DISCOUNT = 0.5  # OpenAI Batch API and Anthropic Message Batches bill half the list price
+DEFAULT_WINDOWS = {"anthropic": 200_000}  # when genai-prices knows no window; others 128,000
+DEFAULT_WINDOW = 128_000
+PLAIN_BUDGET = 4_096  # output tokens for a model that does not reason
+REASONING_BUDGET = 32_000  # reasoning models spend most of their output on reasoning
+PLAIN_TIMEOUT, REASONING_TIMEOUT = 120.0, 600.0  # seconds for one request, answer included
+OPENAI_CHAIN = (OutputMode.JSON_SCHEMA, OutputMode.JSON_OBJECT, OutputMode.TAGGED)
 
 
 def model_slug(name: str) -> str:
@@ -32,70 +46,137 @@ class ModelSpec:
     provider: str
     api_id: str
     takes_temperature: bool = True
-    reasoning_effort: str | None = None  # for reasoning models, which take no temperature
-    mode: OutputMode = OutputMode.JSON_SCHEMA
-    context_window: int = 128_000
-    price_in: float | None = None  # USD per million input tokens
-    price_out: float | None = None  # USD per million output tokens
+    reasoning_effort: str | None = None  # for OpenAI reasoning models
+    modes: tuple[OutputMode, ...] = OPENAI_CHAIN  # strongest structured-output mode first, then fallbacks
+    context_window: int | None = None  # None: genai-prices' value, else the provider's default
+    max_output: int = PLAIN_BUDGET  # the default --max-tokens
+    timeout: float = PLAIN_TIMEOUT  # the default --timeout
+    reasons: bool = False  # spends output tokens on reasoning (thinking) before it answers
+    strict_tool: bool = False  # Anthropic: the tool's input schema is enforced (`strict: true`)
     retired: str | None = None  # why a call fails now, and what to use instead
+    notice: str | None = None  # a retirement announced for a later date
 
     @property
     def slug(self) -> str:
         return model_slug(self.name)
 
-    def cost(self, input_tokens: int, output_tokens: int, batch: bool = False) -> float | None:
-        if self.price_in is None or self.price_out is None:
-            return None
-        full = (input_tokens * self.price_in + output_tokens * self.price_out) / 1_000_000
-        return full * BATCH_DISCOUNT if batch else full
+    @property
+    def mode(self) -> OutputMode:
+        return self.modes[0]
+
+    @property
+    def fallbacks(self) -> tuple[OutputMode, ...]:
+        return self.modes[1:]
+
+    @property
+    def window(self) -> int:
+        """The context window: given, or genai-prices', or the provider's usual size."""
+        if self.context_window is not None:
+            return self.context_window
+        from planner.prices import context_window
+
+        return context_window(self.provider, self.api_id) or DEFAULT_WINDOWS.get(self.provider, DEFAULT_WINDOW)
 
 
-def _openai(name: str, api_id: str, price_in: float, price_out: float, reasoning: bool = False,
-            context: int = 128_000) -> ModelSpec:
-    return ModelSpec(name, "openai", api_id, takes_temperature=not reasoning,
-                     reasoning_effort="medium" if reasoning else None, context_window=context,
-                     price_in=price_in, price_out=price_out)
+# ------------------------------------------------------------------ families
+
+_OPENAI_CHAT = re.compile(r"^gpt-[56][.\d]*-chat")  # gpt-5-chat-latest etc. answer without reasoning
+_OPENAI_REASONING = re.compile(r"^(o\d|gpt-[56])")
+_CLAUDE_NO_SAMPLING = re.compile(r"^claude-(opus-4-[7-9]|opus-5|sonnet-5|haiku-5|fable|mythos)")
+_CLAUDE_NO_FORCED_TOOL = re.compile(r"^claude-(opus-5-5|sonnet-5-5|fable|mythos-5-[12])")
+_CLAUDE_STRUCTURED = re.compile(r"^claude-((opus|sonnet|haiku)-(4-[5-9]|[5-9])|fable|mythos)")
 
 
-def _anthropic(name: str, api_id: str, price_in: float, price_out: float, retired: str | None = None) -> ModelSpec:
-    return ModelSpec(name, "anthropic", api_id, mode=OutputMode.TOOL, context_window=200_000,
-                     price_in=price_in, price_out=price_out, retired=retired)
+def openai_family(name: str, api_id: str, **extra: object) -> ModelSpec:
+    if _OPENAI_REASONING.match(api_id) and not _OPENAI_CHAT.match(api_id):
+        return ModelSpec(name, "openai", api_id, takes_temperature=False, reasoning_effort="medium",
+                         max_output=REASONING_BUDGET, timeout=REASONING_TIMEOUT, reasons=True, **extra)  # type: ignore[arg-type]
+    return ModelSpec(name, "openai", api_id, **extra)  # type: ignore[arg-type]
 
 
-def _openrouter(name: str, api_id: str, price_in: float, price_out: float, context: int) -> ModelSpec:
-    return ModelSpec(name, "openrouter", api_id, context_window=context, price_in=price_in, price_out=price_out)
+def anthropic_family(name: str, api_id: str, **extra: object) -> ModelSpec:
+    if _CLAUDE_NO_FORCED_TOOL.match(api_id):
+        modes: tuple[OutputMode, ...] = (OutputMode.JSON_SCHEMA, OutputMode.TAGGED)
+    elif _CLAUDE_STRUCTURED.match(api_id):
+        modes = (OutputMode.JSON_SCHEMA, OutputMode.TOOL, OutputMode.TAGGED)
+    else:
+        modes = (OutputMode.TOOL, OutputMode.TAGGED)
+    thinks = bool(_CLAUDE_NO_SAMPLING.match(api_id))  # these think by default and take no sampling parameters
+    return ModelSpec(name, "anthropic", api_id, takes_temperature=not thinks, modes=modes,
+                     max_output=REASONING_BUDGET if thinks else PLAIN_BUDGET,
+                     timeout=REASONING_TIMEOUT if thinks else PLAIN_TIMEOUT, reasons=thinks,
+                     strict_tool=bool(_CLAUDE_STRUCTURED.match(api_id)), **extra)  # type: ignore[arg-type]
 
 
-SONNET_35_RETIRED = ("claude-3-5-sonnet-20241022 was retired by Anthropic on 2025-10-28 (see Anthropic's model "
-                     "deprecations page); use a current model such as claude-sonnet-4.5 (claude-sonnet-4-5-20250929)")
-# The first five are the models of the published cards; list prices are those published when each was current.
+def _openrouter(name: str, api_id: str) -> ModelSpec:
+    return ModelSpec(name, "openrouter", api_id)
+
+
+def _retired(model: str, when: str, who: str, successor: str) -> str:
+    return (f"{model} was retired by {who} on {when} (see {who}'s model deprecations page); use a current model "
+            f"such as {successor}")
+
+
+# ------------------------------------------------------------------ known names
+
+# The models of the published cards keep their names. Retirement dates: Anthropic's and OpenAI's model
+# deprecation pages (OpenAI names different successors in different versions of its page: check it).
 SEED_MODELS = ("gpt-4o", "o3-mini", "claude-3.5-sonnet", "llama-3.1-405b-instruct", "gemini-2.5-flash")
+_GPT5_SHUTDOWN = "OpenAI shuts this model down on 2026-12-11; move to a GPT-6 model such as gpt-6.1-sol"
+_GPT4_SHUTDOWN = "OpenAI shuts its snapshots down on 2027-01-14; its named successor is gpt-6-luna"
 KNOWN: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
-        _openai("gpt-4o", "gpt-4o", 2.50, 10.00),
-        _openai("o3-mini", "o3-mini", 1.10, 4.40, reasoning=True, context=200_000),
-        _anthropic("claude-3.5-sonnet", "claude-3-5-sonnet-20241022", 3.00, 15.00, retired=SONNET_35_RETIRED),
-        _openrouter("llama-3.1-405b-instruct", "meta-llama/llama-3.1-405b-instruct", 0.80, 0.80, 131_072),
-        _openrouter("gemini-2.5-flash", "google/gemini-2.5-flash", 0.30, 2.50, 1_048_576),
-        _openai("gpt-5", "gpt-5", 1.25, 10.00, reasoning=True, context=400_000),
-        _openai("gpt-5-mini", "gpt-5-mini", 0.25, 2.00, reasoning=True, context=400_000),
-        _openai("gpt-5-nano", "gpt-5-nano", 0.05, 0.40, reasoning=True, context=400_000),
-        _openai("gpt-4.1", "gpt-4.1", 2.00, 8.00, context=1_047_576),
-        _openai("o3", "o3", 2.00, 8.00, reasoning=True, context=200_000),
-        _openai("o4-mini", "o4-mini", 1.10, 4.40, reasoning=True, context=200_000),
-        _anthropic("claude-sonnet-4.5", "claude-sonnet-4-5-20250929", 3.00, 15.00),
-        _anthropic("claude-opus-4.5", "claude-opus-4-5-20251101", 5.00, 25.00),
-        _anthropic("claude-haiku-4.5", "claude-haiku-4-5-20251001", 1.00, 5.00),
-        _anthropic("claude-sonnet-4.6", "claude-sonnet-4-6", 3.00, 15.00),
-        _anthropic("claude-opus-4.6", "claude-opus-4-6", 5.00, 25.00),
-        _openrouter("gemini-2.5-pro", "google/gemini-2.5-pro", 1.25, 10.00, 1_048_576),
-        _openrouter("gemini-2.5-flash-lite", "google/gemini-2.5-flash-lite", 0.10, 0.40, 1_048_576),
+        openai_family("gpt-4o", "gpt-4o", notice=_GPT4_SHUTDOWN),
+        openai_family("o3-mini", "o3-mini", retired=_retired("o3-mini", "2026-10-23", "OpenAI", "gpt-5.6-sol")),
+        anthropic_family("claude-3.5-sonnet", "claude-3-5-sonnet-20241022",
+                         retired=_retired("claude-3-5-sonnet-20241022", "2025-10-28", "Anthropic",
+                                          "claude-sonnet-5.5 (claude-sonnet-5-5)")),
+        _openrouter("llama-3.1-405b-instruct", "meta-llama/llama-3.1-405b-instruct"),
+        _openrouter("gemini-2.5-flash", "google/gemini-2.5-flash"),
+        # OpenAI today
+        openai_family("gpt-6.2-sol", "gpt-6.2-sol"),
+        openai_family("gpt-6.2-astra", "gpt-6.2-astra"),
+        openai_family("gpt-6.1-sol", "gpt-6.1-sol"),
+        openai_family("gpt-6.1-terra", "gpt-6.1-terra"),
+        openai_family("gpt-6-luna", "gpt-6-luna"),
+        openai_family("gpt-5.6-sol", "gpt-5.6-sol"),
+        openai_family("gpt-5.6-terra", "gpt-5.6-terra"),
+        openai_family("gpt-5.6-luna", "gpt-5.6-luna"),
+        openai_family("gpt-5.5", "gpt-5.5"),
+        openai_family("gpt-5.4", "gpt-5.4"),
+        openai_family("gpt-5.4-mini", "gpt-5.4-mini"),
+        openai_family("gpt-5.2", "gpt-5.2"),
+        openai_family("gpt-5.1", "gpt-5.1"),
+        openai_family("gpt-5", "gpt-5", notice=_GPT5_SHUTDOWN),
+        openai_family("gpt-5-mini", "gpt-5-mini", notice=_GPT5_SHUTDOWN),
+        openai_family("gpt-5-nano", "gpt-5-nano", notice=_GPT5_SHUTDOWN),
+        openai_family("gpt-4.1", "gpt-4.1", notice=_GPT4_SHUTDOWN),
+        openai_family("o3", "o3", notice=_GPT5_SHUTDOWN),
+        openai_family("o4-mini", "o4-mini", retired=_retired("o4-mini", "2026-10-23", "OpenAI", "gpt-5.6-terra")),
+        # Anthropic today
+        anthropic_family("claude-opus-5.5", "claude-opus-5-5"),
+        anthropic_family("claude-sonnet-5.5", "claude-sonnet-5-5"),
+        anthropic_family("claude-haiku-5.5", "claude-haiku-5-5"),
+        anthropic_family("claude-opus-5", "claude-opus-5"),
+        anthropic_family("claude-sonnet-5", "claude-sonnet-5"),
+        anthropic_family("claude-opus-4.8", "claude-opus-4-8"),
+        anthropic_family("claude-opus-4.7", "claude-opus-4-7"),
+        anthropic_family("claude-opus-4.6", "claude-opus-4-6"),
+        anthropic_family("claude-sonnet-4.6", "claude-sonnet-4-6"),
+        anthropic_family("claude-haiku-4.5", "claude-haiku-4-5-20251001"),
+        anthropic_family("claude-opus-4.5", "claude-opus-4-5-20251101",
+                         notice="Anthropic retires it on 2027-01-22 (tentative); its successor is claude-opus-5.5"),
+        anthropic_family("claude-sonnet-4.5", "claude-sonnet-4-5-20250929",
+                         retired=_retired("claude-sonnet-4-5-20250929", "2026-11-30", "Anthropic",
+                                          "claude-sonnet-5.5 (claude-sonnet-5-5)")),
+        _openrouter("gemini-2.5-pro", "google/gemini-2.5-pro"),
+        _openrouter("gemini-2.5-flash-lite", "google/gemini-2.5-flash-lite"),
     )
 }
 _ALIASES = {spec.slug: name for name, spec in KNOWN.items() if spec.slug != name}  # dotless names, as two seeds write them
+_BY_API_ID = {(spec.provider, spec.api_id): spec for spec in KNOWN.values()}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
-_REASONING_IDS = re.compile(r"(o[134](-|$)|gpt-5)")
 
 
 def _display(model_id: str) -> str:
@@ -106,15 +187,15 @@ def _display(model_id: str) -> str:
     return name
 
 
-def _by_prefix(name: str) -> ModelSpec | None:
-    """Other models of the known families: reasoning OpenAI models take no temperature."""
-    if _REASONING_IDS.match(name) and not name.startswith("gpt-5-chat"):
-        return ModelSpec(_display(name), "openai", name, takes_temperature=False, reasoning_effort="medium",
-                         context_window=200_000)
-    if name.startswith("gpt-"):
-        return ModelSpec(_display(name), "openai", name)
+def _by_family(name: str) -> ModelSpec | None:
+    """Other models of the known families, by their API id."""
+    for provider in ("openai", "anthropic"):
+        if (provider, name) in _BY_API_ID:
+            return _BY_API_ID[(provider, name)]
+    if name.startswith("gpt-") or _OPENAI_REASONING.match(name):
+        return openai_family(_display(name), name)
     if name.startswith("claude-"):
-        return ModelSpec(_display(name), "anthropic", name, mode=OutputMode.TOOL, context_window=200_000)
+        return anthropic_family(_display(name), name)
     return None
 
 
@@ -126,14 +207,14 @@ def _explicit(provider: str, model_id: str) -> ModelSpec:
                          "(e.g. openai:gpt-4.1)")
     if not model_id:
         raise UsageError(f"'{provider}:' needs a model id after the colon, e.g. {provider}:my-model")
-    known = next((s for s in KNOWN.values() if s.provider == provider and s.api_id == model_id), None)
-    if known:
-        return known
-    inferred = _by_prefix(model_id) if provider in ("openai", "anthropic") else None
+    if (provider, model_id) in _BY_API_ID:
+        return _BY_API_ID[(provider, model_id)]
+    inferred = _by_family(model_id) if provider in ("openai", "anthropic") else None
     if inferred and inferred.provider == provider:
         return inferred
-    mode = OutputMode.TOOL if provider == "anthropic" else OutputMode.JSON_SCHEMA
-    return ModelSpec(_display(model_id), provider, model_id, mode=mode)
+    if provider == "anthropic":
+        return anthropic_family(_display(model_id), model_id)
+    return ModelSpec(_display(model_id), provider, model_id)
 
 
 def suggestions(name: str) -> list[str]:
@@ -153,7 +234,7 @@ def resolve(name: str) -> ModelSpec:
     if ":" in name:
         provider, _, model_id = name.partition(":")
         return _explicit(provider.strip().lower(), model_id.strip())
-    inferred = _by_prefix(name)
+    inferred = _by_family(name)
     if inferred:
         return inferred
     close = suggestions(name)
@@ -171,4 +252,15 @@ def with_base_url(spec: ModelSpec, base_url: str | None) -> ModelSpec:
     """A spec aimed at `--base-url`: an Anthropic model keeps its wire format, others speak OpenAI's."""
     if not base_url or spec.provider in ("anthropic", "compatible"):
         return spec
-    return replace(spec, provider="compatible")
+    return replace(spec, provider="compatible", modes=OPENAI_CHAIN)
+
+
+def retirement(provider: str, api_id: str) -> str | None:
+    """Why a known model's calls fail now and what to use instead (None when it is not retired)."""
+    spec = _BY_API_ID.get((provider, api_id))
+    return spec.retired if spec else None
+
+
+def seed_support(provider: str) -> str:
+    """'yes', 'deprecated' (OpenAI's spec marks `seed` deprecated: best effort) or 'no' (Anthropic has none)."""
+    return {"openai": "deprecated", "anthropic": "no"}.get(provider, "yes")

@@ -6,7 +6,7 @@ callable), so a test scripts batch answers exactly as it scripts synchronous one
 A batch completes on the `polls`-th status check after its creation. Knobs on
 `Batches` (set by a test) shape the results like the real engines' failure modes:
 
-- `line_fate(custom_id, body)`: None (answer it), "expire", "cancel", "drop" (no
+- `line_fate(custom_id, body)`: None (answer it), "expire", "cancel", "code:<error code>", "drop" (no
   line at all) or "error" (a server error for that line);
 - `shuffle`: results in random order; `empty_error_file_id`: "" instead of null;
 - `fail_with`: a (code, message) a whole OpenAI batch fails with, e.g. token_limit_exceeded,
@@ -25,6 +25,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+try:  # tests/ as a plain folder on sys.path, or as a package
+    import contracts
+except ImportError:
+    from tests import contracts
 
 _ids = itertools.count(1)
 _CUSTOM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -151,6 +156,9 @@ class Batches:
         if data is None:
             return 400, {"error": {"message": "no such input file", "type": "invalid_request_error"}}, {}
         lines = [json.loads(line) for line in data.decode().splitlines() if line.strip()]
+        self.server.check("batch create", lambda b: contracts.openai("CreateBatchRequest", b), body)
+        for line in lines:
+            self.server.check("batch line", contracts.openai_batch_line, line)
         ids = [line.get("custom_id") for line in lines]
         if len(set(ids)) != len(ids):
             return 400, {"error": {"message": "duplicate custom_id", "type": "invalid_request_error"}}, {}
@@ -160,6 +168,7 @@ class Batches:
 
     def _create_anthropic(self, body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
         requests = body.get("requests") or []
+        self.server.check("batch create", contracts.anthropic_batch_create, body)
         ids = [r.get("custom_id", "") for r in requests]
         bad = next((cid for cid in ids if not _CUSTOM_ID.fullmatch(str(cid))), None)
         if bad is not None or len(set(ids)) != len(ids):
@@ -225,16 +234,17 @@ class Batches:
         self.lines.append({"custom_id": cid, "body": body, "fate": fate})
         if fate == "drop":
             return
-        if fate in ("expire", "cancel"):
-            code = "batch_expired" if fate == "expire" else "batch_cancelled"
+        if fate in ("expire", "cancel") or (fate or "").startswith("code:"):
+            code = {"expire": "batch_expired", "cancel": "batch_cancelled"}.get(fate, (fate or "")[5:])
             batch.errors.append(json.dumps({"id": _id("batch_req_"), "custom_id": cid, "response": None,
-                                            "error": {"code": code, "message": f"This request was {fate}d."}}))
+                                            "error": {"code": code, "message": f"This request failed: {code}."}}))
             return
         status, answer = (500, {"error": {"message": "server error", "type": "server_error"}}) if fate == "error" \
             else self._answer("/v1/chat/completions", body)
-        row = json.dumps({"id": _id("batch_req_"), "custom_id": cid,
-                          "response": {"status_code": status, "request_id": _id("req_"), "body": answer},
-                          "error": None})
+        line = {"id": _id("batch_req_"), "custom_id": cid,
+                "response": {"status_code": status, "request_id": _id("req_"), "body": answer}, "error": None}
+        self.server.check("batch output line", lambda x: contracts.openai("BatchRequestOutput", x), line)
+        row = json.dumps(line)
         (batch.output if status == 200 else batch.errors).append(row)
 
     def _anthropic_line(self, batch: FakeBatch, line: dict[str, Any]) -> None:
@@ -252,7 +262,9 @@ class Batches:
             status, answer = self._answer("/v1/messages", params)
             result = {"type": "succeeded", "message": answer} if status == 200 else {
                 "type": "errored", "error": {"type": "error", "error": answer.get("error", {})}}
-        batch.output.append(json.dumps({"custom_id": cid, "result": result}))
+        line = {"custom_id": cid, "result": result}
+        self.server.check("batch result", contracts.anthropic_batch_result, line)
+        batch.output.append(json.dumps(line))
 
     # ------------------------------------------------------------ views
 

@@ -27,8 +27,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 __all__ = ["FakeServer", "Recorded", "Reply"]
 
 try:  # tests/ as a plain folder on sys.path, or as a package
+    import contracts
     from fakewire import Recorded, Reply, _next_id, anthropic_body, openai_body
 except ImportError:
+    from tests import contracts
     from tests.fakewire import Recorded, Reply, _next_id, anthropic_body, openai_body
 
 
@@ -142,9 +144,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
 
         if req.path.endswith("/chat/completions"):
-            render = openai_body
+            render, asked, answered = openai_body, contracts.openai_request, contracts.openai_response
         elif req.path.endswith("/messages"):
-            render = anthropic_body
+            render, asked, answered = anthropic_body, contracts.anthropic_request, contracts.anthropic_message
         else:
             self._send_json(404, {"error": {"message": f"fake server: unknown path {req.path}", "type": "not_found"}})
             return
@@ -154,6 +156,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(status, body)
             return
 
+        if "_raw" not in req.body:
+            fake.check("request", asked, req.body)
         reply = fake._next_reply(req)
         wait = fake.latency + reply.delay + (reply.hang_seconds if reply.kind == "hang" else 0.0)
         if wait > 0 and fake._stopping.wait(wait):
@@ -164,6 +168,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_raw(reply)
             return
         status, body = render(reply, req)
+        if status == 200:
+            fake.check("answer", answered, body)
         self._send_json(status, body, reply.headers)
 
     def do_GET(self):
@@ -188,6 +194,7 @@ class FakeServer:
         self.default = default
         self.latency = latency
         self.requests: list[Recorded] = []
+        self.violations: list[str] = []  # requests or answers outside the providers' contracts
         self._queue: deque[Reply] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -243,8 +250,18 @@ class FakeServer:
     def __enter__(self) -> FakeServer:
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, *exc) -> None:
         self.stop()
+        if exc_type is None and self.violations:
+            raise AssertionError("outside the providers' contracts:\n" + "\n".join(self.violations[:5]))
+
+    def check(self, what: str, check: Callable[[dict], None], body: dict) -> None:
+        """Record a request planner sent, or an answer this server gave, that the contract does not allow."""
+        try:
+            check(body)
+        except Exception as exc:  # jsonschema, pydantic and assertion errors alike
+            with self._lock:
+                self.violations.append(f"{what}: {type(exc).__name__}: {str(exc)[:400]}")
 
     # -- queue
 

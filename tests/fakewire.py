@@ -68,7 +68,7 @@ _ANTHROPIC_ERRORS: dict[int, str] = {
 class Reply:
     """What the server answers to one request.  Build with the classmethods."""
 
-    kind: str  # "json" | "text" | "truncated" | "status" | "hang" | "raw" | "drip"
+    kind: str  # "json" | "text" | "truncated" | "answer" | "status" | "hang" | "raw" | "drip"
     payload: Any = None  # object for "json", str for "text"/"truncated"
     input_tokens: int = 100
     output_tokens: int = 50
@@ -94,6 +94,13 @@ class Reply:
     def truncated(cls, content: str, input_tokens: int = 100, output_tokens: int = 50) -> Reply:
         """finish_reason "length" / stop_reason "max_tokens" with the text as given."""
         return cls("truncated", content, input_tokens, output_tokens)
+
+    @classmethod
+    def answer(cls, body: dict[str, Any]) -> Reply:
+        """HTTP 200 with exactly this answer object (a chat.completion or a Message): the shapes the
+        providers' contracts allow beyond plain text, e.g. a refusal, thinking blocks, several tool calls,
+        cached-token usage. The server checks it against the contract like every answer it gives."""
+        return cls("answer", body)
 
     @classmethod
     def status(cls, code: int, message: str = "error", headers: dict[str, str] | None = None) -> Reply:
@@ -126,6 +133,9 @@ class Reply:
 
 
 def openai_body(reply: Reply, req: Recorded) -> tuple[int, dict]:
+    if reply.kind == "answer":
+        return 200, {"id": _next_id("chatcmpl-"), "object": "chat.completion", "created": int(time.time()),
+                     "model": req.body.get("model", "fake-model"), **reply.payload}
     if reply.kind == "status":
         etype, ecode = _OPENAI_ERRORS.get(
             reply.code, ("server_error" if reply.code >= 500 else "invalid_request_error", None)
@@ -154,7 +164,7 @@ def openai_body(reply: Reply, req: Recorded) -> tuple[int, dict]:
             "completion_tokens": reply.output_tokens,
             "total_tokens": reply.input_tokens + reply.output_tokens,
         },
-        "system_fingerprint": None,
+        "system_fingerprint": "fp_fake",
     }
 
 
@@ -171,6 +181,9 @@ def _anthropic_tool_name(body: dict) -> str | None:
 
 
 def anthropic_body(reply: Reply, req: Recorded) -> tuple[int, dict]:
+    if reply.kind == "answer":
+        return 200, {"id": _next_id("msg_"), "type": "message", "role": "assistant", "stop_sequence": None,
+                     "model": req.body.get("model", "fake-model"), **reply.payload}
     if reply.kind == "status":
         etype = _ANTHROPIC_ERRORS.get(reply.code, "api_error" if reply.code >= 500 else "invalid_request_error")
         return reply.code, {

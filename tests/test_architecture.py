@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).parents[1] / "planner"
 LAYERS = [
     {"errors", "secrets", "inputs"},
     {"core"},
-    {"registry"},
+    {"prices", "registry"},
     {"papers"},
     {"providers"},
     {"cards"},

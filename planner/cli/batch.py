@@ -165,6 +165,9 @@ def _print_summary(summary, out: Path) -> None:  # type: ignore[no-untyped-def]
         [[str(summary.count("done")), str(summary.count("skipped")), str(summary.count("failed")),
           str(summary.waiting), str(not_run), f"{summary.spent_tokens:,}", f"{summary.spent_cost:.4f}",
           f"{summary.sync_cost:.4f}", f"{time.monotonic() - summary.started:.1f}s"]], title))
+    if summary.unpriced:
+        console.out(f"cost unknown for {summary.unpriced} job(s) (an answer without usage, or a model genai-prices "
+                    "does not price); the totals leave them out")
     if summary.via:
         ways = ", ".join(f"{n} via {way}" for way, n in sorted(summary.via.items()))
         saved = f"; the batch discount saved ${discount:.4f}" if discount > 0 else ""

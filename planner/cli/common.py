@@ -53,13 +53,14 @@ def model_specs(names: list[str], args: argparse.Namespace):
     if not names:
         raise UsageError("no models given; use --models m1,m2 (see 'planner models')")
     window = getattr(args, "context_window", None)
-    if window is not None and window < args.max_tokens + 1_000:
-        raise UsageError(f"--context-window {window} leaves no room for the paper next to --max-tokens "
-                         f"{args.max_tokens}; give a larger window or fewer output tokens")
     specs = {}
     for name in names:
         spec = with_base_url(resolve(name), args.base_url)
         if window is not None:
+            tokens = args.max_tokens or spec.max_output
+            if window < tokens + 1_000:
+                raise UsageError(f"--context-window {window} leaves no room for the paper next to {tokens} output "
+                                 f"tokens for {spec.name}; give a larger window or a smaller --max-tokens")
             spec = replace(spec, context_window=window)
         specs.setdefault(spec.name, spec)  # claude-35-sonnet and claude-3.5-sonnet are one model
     return list(specs.values())

@@ -55,9 +55,11 @@ def _run_options(p: argparse.ArgumentParser) -> None:
                    help="exact number of ablations, 1 to 10 (default 5 for author, 2 for reviewer)")
     p.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1")
     p.add_argument("--temperature", type=TEMPERATURE, help="sampling temperature (models that take one)")
-    p.add_argument("--seed", type=int, help="sampling seed, for endpoints that honour one")
-    p.add_argument("--max-tokens", type=POSITIVE, default=4096, metavar="N",
-                   help="output token limit per request (default 4096)")
+    p.add_argument("--seed", type=int, help="sampling seed: best effort (OpenAI marks it deprecated; Anthropic "
+                                            "has none)")
+    p.add_argument("--max-tokens", type=POSITIVE, metavar="N",
+                   help="output token limit per request, reasoning included (default: the model's, 4096, or "
+                        "32000 for reasoning models; see 'planner models')")
     p.add_argument("--context-window", type=POSITIVE, metavar="TOKENS",
                    help="the model's context size, when it is smaller than planner assumes (a local server's "
                         "--n_ctx); the paper is shortened to fit")
@@ -65,8 +67,9 @@ def _run_options(p: argparse.ArgumentParser) -> None:
                    help="folder of prompt templates overriding prompts/ file by file (rendered in jinja2's sandbox)")
     p.add_argument("--max-repairs", type=COUNT, default=2, metavar="K",
                    help="repair turns after a plan that breaks the rules (default 2)")
-    p.add_argument("--timeout", type=SECONDS, default=120.0, metavar="SECONDS",
-                   help="total time limit per request: connect, send and the whole answer (default 120)")
+    p.add_argument("--timeout", type=SECONDS, metavar="SECONDS",
+                   help="total time limit per request: connect, send and the whole answer (default 120, or 600 "
+                        "for reasoning models)")
     p.add_argument("--force", action="store_true",
                    help="plan again even if the card exists, asking the model again (no cached answers)")
     p.add_argument("--no-cache", action="store_true", help="always send requests; do not reuse stored answers")
@@ -132,7 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=POSITIVE, metavar="K", help="score only the first K ablations of each plan")
     p.add_argument("--json", action="store_true", help="print one JSON row per trajectory")
     p.add_argument("--base-url", help="OpenAI-compatible endpoint for an LM judge")
-    p.add_argument("--timeout", type=SECONDS, default=120.0, metavar="SECONDS")
+    p.add_argument("--timeout", type=SECONDS, metavar="SECONDS",
+                   help="time limit per judge request (default 120, or 600 for reasoning models)")
     p.add_argument("--max-repairs", type=COUNT, default=2, metavar="K", help="repair turns for a judge's answer")
     p.add_argument("--no-cache", action="store_true")
     _driver_options(p, file_mode=False)

@@ -51,7 +51,23 @@ def dry_run(job) -> int:  # type: ignore[no-untyped-def]
     body = adapter(job.spec).wire_body(job.spec, request)
     console.out(json.dumps(body, indent=2, ensure_ascii=False))
     estimate = len(request.system + "".join(text for _, text in request.messages)) // 4
+    tokens = job.opts.tokens(job.spec)
     console.err(f"# provider: {job.spec.provider}; model id: {job.spec.api_id}; output mode: {request.mode.value}; "
-                f"about {estimate:,} input tokens (4 characters per token); at most {job.opts.max_tokens:,} output "
-                "tokens; nothing was sent or written")
+                f"about {estimate:,} input tokens (4 characters per token); at most {tokens:,} output tokens")
+    console.err("# " + _price_line(job.spec, estimate, tokens) + "; nothing was sent or written")
     return 0
+
+
+def _price_line(spec, input_tokens: int, output_tokens: int) -> str:  # type: ignore[no-untyped-def]
+    """Today's list price of the model and what this request costs at most, from genai-prices."""
+    from planner.core.messages import Usage
+    from planner.prices import list_price, price, source
+
+    listed = list_price(spec.provider, spec.api_id)
+    if listed is None or listed.input is None or listed.output is None:
+        return f"no list price known for {spec.api_id} in {source()}: its cost will show as unknown"
+    most = price(spec.provider, spec.api_id, Usage(input_tokens, output_tokens))
+    since = f" since {listed.since}" if listed.since else ""
+    bound = f"; this request costs at most ${most:.4f}" if most is not None else ""
+    return (f"list price ${listed.input:g} / ${listed.output:g} per million input / output tokens{since} "
+            f"({source()}){bound}")

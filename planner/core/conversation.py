@@ -14,7 +14,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-from planner.core.messages import OutputMode, Reply, Request
+from planner.core.messages import (
+    BUDGET,
+    CONTEXT,
+    FILTERED,
+    FINAL_STOPS,
+    REFUSED,
+    OutputMode,
+    Reply,
+    Request,
+    Usage,
+)
 
 T = TypeVar("T")
 
@@ -69,7 +79,12 @@ class Done(Generic[T]):
 
 @dataclass(frozen=True)
 class Failed:
+    """Why a conversation ended without a result. `kind` says whose doing it was: "invalid" (answers
+    broke the rules through every repair turn), "final" (an answer that ends it at once: a refusal, a
+    content filter, a spent budget, a context overflow) or "provider" (the request itself failed)."""
+
     errors: list[str]
+    kind: str = "invalid"
 
 
 Decision = Ask | Done[Any] | Failed
@@ -89,8 +104,19 @@ class Tally:
     cached_replies: int = 0
     batch_ids: list[str] = field(default_factory=list)
     discounted: bool = False  # answered by a batch engine that bills at the batch discount
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    reasoning_tokens: int = 0
+    usage_known: bool = True  # False once an answer carried no usage: its cost cannot be known
+    usages: list[tuple[Usage, bool, bool]] = field(default_factory=list)  # per answer: usage, batch, bought now
 
     def add(self, reply: Reply, cached: bool) -> None:
+        """Count one answer; prices are applied per answer later, since a tier depends on its own size."""
+        self.usages.append((reply.usage(), bool(reply.meta.get("batch_discount")), not cached))
+        self.cache_read_tokens += reply.cache_read_tokens
+        self.cache_write_tokens += reply.cache_write_tokens
+        self.reasoning_tokens += reply.reasoning_tokens
+        self.usage_known = self.usage_known and reply.usage_known
         self.replies += 1
         self.input_tokens += reply.input_tokens
         self.output_tokens += reply.output_tokens
@@ -117,6 +143,7 @@ class Conversation(Generic[T]):
     errors: list[str] = field(default_factory=list)
     tally: Tally = field(default_factory=Tally)
     notes: list[str] = field(default_factory=list)  # what happened on the way (format fallbacks)
+    fallbacks: tuple[OutputMode, ...] = ()  # weaker modes to try, in order, when the endpoint refuses one
     first: Request = field(init=False)  # the opening request: what the job is, whatever repairs or fallbacks follow
 
     def __post_init__(self) -> None:
@@ -138,6 +165,9 @@ class Conversation(Generic[T]):
     def on_reply(self, reply: Reply, cached: bool = False) -> Decision:
         """Step with an answer: accept it, ask for a repair, or give up after the last repair turn."""
         self.tally.add(reply, cached)
+        if reply.stop in FINAL_STOPS:
+            self.errors = [final_reason(reply, self.params.max_tokens)]
+            return Failed(self.errors, "final")
         verdict = self.task.validate(reply)
         if verdict.value is not None and not verdict.errors:
             return Done(verdict.value, verdict.warnings)
@@ -151,10 +181,29 @@ class Conversation(Generic[T]):
 
     def on_refused(self, message: str) -> Decision:
         """Step after the endpoint refused the output mode: the first turn again in the next mode."""
-        weaker = self.mode.fallback()
-        if weaker is None:
+        if not self.fallbacks:
             self.errors = [message]
-            return Failed(self.errors)
+            return Failed(self.errors, "provider")
+        weaker, self.fallbacks = self.fallbacks[0], self.fallbacks[1:]
         self.notes.append(f"the endpoint refused {self.mode.value} output; trying {weaker.value}")
         self.mode, self.turns, self.repairs = weaker, [], 0
         return Ask(self.request())
+
+
+def final_reason(reply: Reply, max_tokens: int) -> str:
+    """One line for an answer that ends its conversation at once: what happened and what to do."""
+    detail = " ".join(reply.stop_detail.split())[:300]
+    if reply.stop == REFUSED:
+        return (f"the model refused: {detail!r}" if detail else "the model refused to answer") + \
+            "; a refusal is final, so no repair turn was sent"
+    if reply.stop == FILTERED:
+        return (f"the provider's content filter stopped the answer ({detail or 'content_filter'}); "
+                "no repair turn was sent")
+    if reply.stop == BUDGET:
+        spent = f" ({reply.reasoning_tokens:,} of them on reasoning)" if reply.reasoning_tokens else ""
+        return (f"the model used its whole output budget of {max_tokens:,} tokens{spent} before answering; "
+                "raise --max-tokens (reasoning models need tens of thousands)")
+    if reply.stop == CONTEXT:
+        return (f"the request does not fit the model's context window ({detail or 'context window exceeded'}); "
+                "give a shorter paper, or state the model's real window with --context-window")
+    raise ValueError(f"not a final stop: {reply.stop}")

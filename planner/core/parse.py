@@ -107,17 +107,37 @@ def reply_object(reply: Reply) -> Any:
 
 
 def parse_plan(reply: Reply, count: int) -> tuple[Plan | None, list[str], list[str]]:
-    """The plan in `reply` if it meets every rule (made card-safe), its errors, and its warnings."""
+    """The plan in `reply` if it meets every rule (made card-safe), its errors, and its warnings.
+
+    An answer holding several structured objects (several tool calls where one was asked for) is
+    never read as its first one silently: the first valid one is taken, with a warning saying so."""
+    if reply.alternatives:
+        return _first_valid([reply.data, *reply.alternatives], count)
     notes = ["the answer was cut off at the token limit; write shorter fields"] if reply.truncated else []
     try:
         obj = reply_object(reply)
     except ValueError as exc:
         return None, [*notes, str(exc)], []
+    plan, errors, warnings = _checked(obj, count)
+    return (plan, [], warnings) if plan is not None and not notes else (None, [*notes, *errors], [])
+
+
+def _checked(obj: Any, count: int) -> tuple[Plan | None, list[str], list[str]]:
     plan, errors = rules.validate(_normalise(obj) if isinstance(obj, (dict, list)) else obj, count)
-    if plan is None or errors or notes:
-        return None, [*notes, *errors], []
+    if plan is None or errors:
+        return None, errors, []
     safe, warnings = rules.normalise(plan)
     return safe, [], warnings
+
+
+def _first_valid(objects: list[Any], count: int) -> tuple[Plan | None, list[str], list[str]]:
+    checked = [_checked(obj, count) for obj in objects]
+    for number, (plan, _, warnings) in enumerate(checked, 1):
+        if plan is not None:
+            return plan, [], [*warnings, f"the answer held {len(objects)} structured answers where one was asked "
+                              f"for; answer {number}, the first valid one, was used"]
+    errors = [f"answer {n}: {e}" for n, (_, errs, _) in enumerate(checked, 1) for e in errs[:3]]
+    return None, [f"give exactly one answer (this one held {len(objects)}, none valid)", *errors], []
 
 
 def _excerpt(text: str) -> str:

@@ -113,9 +113,6 @@ def strict_plan(count: int | None) -> type[BaseModel]:
 
 # ---------------------------------------------------------------- schemas
 
-_STRICT_KEYWORDS = {"type", "properties", "required", "additionalProperties", "items", "enum", "description"}
-
-
 def _inline(node: Any, defs: dict[str, Any]) -> Any:
     """The schema with $refs replaced by their definitions and pydantic's titles dropped."""
     if isinstance(node, dict):
@@ -137,32 +134,9 @@ def model_schema(model: type[BaseModel]) -> dict[str, Any]:
 
 @cache
 def schema(count: int) -> dict[str, Any]:
-    """The plan's JSON schema with its size limits (Anthropic tool input, llama.cpp's grammar)."""
+    """The plan's JSON schema with its size limits: what every request carries. Each provider's adapter
+    shapes it into the dialect its structured output enforces (OpenAI's strict subset, Anthropic's)."""
     return model_schema(strict_plan(count))
-
-
-def strict_subset(node: Any) -> Any:
-    """A schema cut down to OpenAI's strict structured-output subset: every property required, no
-    extra properties, no length or size keywords (the limits are checked by our validators)."""
-    if isinstance(node, dict):
-        kept = {k: ({name: strict_subset(s) for name, s in v.items()} if k == "properties" else strict_subset(v))
-                for k, v in node.items() if k in _STRICT_KEYWORDS}
-        if kept.get("type") == "object":
-            kept["required"] = list(kept.get("properties", {}))
-            kept["additionalProperties"] = False
-        return kept
-    if isinstance(node, list):
-        return [strict_subset(v) for v in node]
-    return node
-
-
-def strict_schema(count: int) -> dict[str, Any]:
-    """The plan schema inside OpenAI's strict subset (the count is in the description and checked by us)."""
-    return strict_subset(schema(count))
-
-
-def schema_for(mode_value: str, count: int) -> dict[str, Any]:
-    return strict_schema(count) if mode_value == "json_schema" else schema(count)
 
 
 # ---------------------------------------------------------------- validation

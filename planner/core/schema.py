@@ -50,9 +50,12 @@ class Provenance(_Model):
     model_id: str | None = None
     endpoint: str | None = None
     created: str | None = None
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    cost_usd: float | None = None
+    input_tokens: int | None = None  # all input tokens, cached ones included
+    output_tokens: int | None = None  # all output tokens, reasoning included
+    cache_read_tokens: int | None = None  # input tokens read from the provider's prompt cache
+    cache_write_tokens: int | None = None  # input tokens written to it
+    reasoning_tokens: int | None = None  # output tokens spent on reasoning
+    cost_usd: float | None = None  # None: unknown (no usage in an answer, or no price for the model)
     sync_cost_usd: float | None = None
     latency_s: float | None = None
     attempts: int | None = None

@@ -98,7 +98,7 @@ class JudgeTask:
         return render("judge", self.prompts, **self._variables(mode))
 
     def schema(self, mode: OutputMode) -> dict[str, Any]:
-        return rules.strict_subset(JUDGE_SCHEMA) if mode is OutputMode.JSON_SCHEMA else JUDGE_SCHEMA
+        return JUDGE_SCHEMA
 
     def validate(self, reply: Reply) -> Verdict[list[tuple[int, int]]]:
         try:
@@ -132,10 +132,11 @@ def judge_conversation(spec: ModelSpec, paper: str, plan: list[Ablation], truth:
     """The conversation asking `spec` to match `plan` against `truth`, and how to read its numbers back."""
     sides = Sides.draw(f"{seed}:{paper}", len(plan), len(truth))
     set_a, set_b = sides.lists(plan, truth)
-    params = Params(model_id=spec.api_id, max_tokens=JUDGE_MAX_TOKENS,
+    params = Params(model_id=spec.api_id, max_tokens=spec.max_output if spec.reasons else JUDGE_MAX_TOKENS,
                     temperature=0.0 if spec.takes_temperature else None,
                     reasoning_effort=spec.reasoning_effort, tool_name="submit_matches")
-    return Conversation(JudgeTask(paper, set_a, set_b, prompts, max_repairs), params, spec.mode), sides
+    task = JudgeTask(paper, set_a, set_b, prompts, max_repairs)
+    return Conversation(task, params, spec.mode, fallbacks=spec.fallbacks), sides
 
 
 def majority(votes: list[Match]) -> Match:

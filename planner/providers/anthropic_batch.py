@@ -28,7 +28,7 @@ from planner.providers.batch import (
     sdk_errors,
 )
 from planner.providers.sdk import raw_bytes
-from planner.registry import ModelSpec
+from planner.registry import ModelSpec, retirement
 
 PERMANENT = {"invalid_request_error", "authentication_error", "permission_error", "not_found_error",
              "request_too_large", "billing_error"}
@@ -87,9 +87,9 @@ class AnthropicBatch:
             raw = raw_bytes(self.client.messages.batches.with_raw_response.results(batch_id))
             for number, line in enumerate(raw.decode("utf-8", "replace").splitlines(), 1):
                 if line.strip():
-                    yield self._line(line, batch_id, number)
+                    yield self._line(line, batch_id, number, retirement("anthropic", shard.model))
 
-    def _line(self, raw: str, batch_id: str, number: int) -> LineResult:
+    def _line(self, raw: str, batch_id: str, number: int, retired: str | None) -> LineResult:
         where = f"anthropic batch {batch_id} line {number}"
         obj = json_line(raw, where)
         if isinstance(obj, LineError):
@@ -102,8 +102,10 @@ class AnthropicBatch:
             error = result.get("error") if isinstance(result.get("error"), dict) else {}
             inner = error.get("error") if isinstance(error.get("error"), dict) else error
             etype = str(inner.get("type", "api_error"))
-            severity = "permanent" if etype in PERMANENT else "transient"
-            return LineResult(custom_id, None, line_error(severity, f"{where}: {etype}: {inner.get('message', '')}"))
+            severity = "permanent" if etype in PERMANENT else "transient"  # unknown types go out again
+            hint = f" ({retired})" if etype == "not_found_error" and retired else ""
+            return LineResult(custom_id, None,
+                              line_error(severity, f"{where}: {etype}: {inner.get('message', '')}{hint}"))
         return LineResult(custom_id, None, line_error("transient", f"{where}: {kind or 'no result'}"))
 
     def cancel(self, shard: Shard) -> None:

@@ -65,12 +65,13 @@ class LineError:
 
 
 def line_error(kind: str, message: str) -> LineError:
-    return LineError(kind, message[:300])
+    return LineError(kind, message[:600])
 
 
-def status_line_error(status: int, message: str, where: str) -> LineError:
-    """A failed line's HTTP status sorted the way a synchronous call's would be."""
-    error = classify(status, message, None, where)
+def status_line_error(status: int, message: str, where: str, retired: str | None = None) -> LineError:
+    """A failed line's HTTP status sorted the way a synchronous call's would be (a 404 for a retired
+    model says so, as on the synchronous path)."""
+    error = classify(status, message, None, where, retired)
     return line_error("transient" if isinstance(error, TransientError) else "permanent", str(error))
 
 
@@ -107,8 +108,12 @@ def json_line(raw: str, where: str) -> dict[str, Any] | LineError:
     return obj if isinstance(obj, dict) else line_error("transient", f"{where}: not a result line")
 
 
-def openai_line(raw: str, where: str) -> LineResult:
-    """A line of OpenAI's batch output or error file (vLLM's run-batch writes the same format)."""
+def openai_line(raw: str, where: str, retired: str | None = None) -> LineResult:
+    """A line of OpenAI's batch output or error file (vLLM's run-batch writes the same format).
+
+    A line's `error.code` is a free string in OpenAI's contract: only an invalid request fails its job at
+    once; any other code (expired, cancelled, timeouts, server errors, rate limits, codes not seen
+    before) is a transient failure, and the request goes out again within the tries limit."""
     obj = json_line(raw, where)
     if isinstance(obj, LineError):
         return LineResult(None, None, obj)
@@ -118,10 +123,10 @@ def openai_line(raw: str, where: str) -> LineResult:
     if isinstance(response, dict) and isinstance(response.get("status_code"), int):
         body = response.get("body") if isinstance(response.get("body"), dict) else {}
         message = str(body["error"].get("message", "")) if isinstance(body.get("error"), dict) else ""
-        return LineResult(custom_id, None, status_line_error(response["status_code"], message, where))
+        return LineResult(custom_id, None, status_line_error(response["status_code"], message, where, retired))
     code = str(error.get("code") or "") if isinstance(error, dict) else ""
     message = str(error.get("message", "")) if isinstance(error, dict) else "no answer"
-    kind = "transient" if code in ("batch_expired", "batch_cancelled", "") else "permanent"
+    kind = "permanent" if "invalid" in code.lower() else "transient"
     return LineResult(custom_id, None, line_error(kind, f"{where}: {code or 'error'}: {message}"))
 
 

@@ -33,11 +33,14 @@ def adapter(spec: ModelSpec) -> ModuleType:
     return importlib.import_module(ADAPTERS[spec.provider])
 
 
-def make_provider(spec: ModelSpec, base_url: str | None, timeout: float) -> Provider:
-    return adapter(spec).create(spec, base_url=base_url, timeout=timeout)
+def make_provider(spec: ModelSpec, base_url: str | None, timeout: float | None) -> Provider:
+    """The model's synchronous adapter; `timeout` None takes the model's own default deadline."""
+    return adapter(spec).create(spec, base_url=base_url, timeout=spec.timeout if timeout is None else timeout)
 
 
-def make_batch_engine(spec: ModelSpec, base_url: str | None, timeout: float) -> Engine | None:
+def make_batch_engine(spec: ModelSpec, base_url: str | None, timeout: float | None) -> Engine | None:
     """The model's provider's batch engine, or None when it has none (OpenRouter, compatible servers)."""
     module = BATCH_ENGINES.get(spec.provider)
-    return importlib.import_module(module).create(spec, base_url, timeout) if module else None
+    if module is None:
+        return None
+    return importlib.import_module(module).create(spec, base_url, spec.timeout if timeout is None else timeout)

@@ -19,7 +19,7 @@ from typing import Any
 from planner.core.messages import OutputMode, Reply, Request
 from planner.providers import openai_chat
 from planner.providers.batch import LineResult, Poll, Shard, openai_line, sdk_errors
-from planner.registry import ModelSpec
+from planner.registry import ModelSpec, retirement
 
 ENDED = {"completed", "failed", "expired", "cancelled"}
 
@@ -89,7 +89,8 @@ class OpenAIBatch(OpenAILines):
             text = self.client.files.content(file_id).text
             for number, raw in enumerate(text.splitlines(), 1):
                 if raw.strip():
-                    yield openai_line(raw, f"openai batch {shard.batch_id} line {number}")
+                    yield openai_line(raw, f"openai batch {shard.batch_id} line {number}",
+                                      retirement("openai", shard.model))
 
     def cancel(self, shard: Shard) -> None:
         self.client.batches.cancel(shard.batch_id)

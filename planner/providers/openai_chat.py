@@ -5,6 +5,12 @@ Structured output is OpenAI's strict json_schema response format, sent through
 raises on an invalid answer and drops the raw text our repair turn must quote back.
 The same body travels in an OpenAI batch line, and a batch result's body goes
 through the same `reply_from_body` as a synchronous answer.
+
+Every answer shape the contract allows (OpenAI's OpenAPI spec, CreateChatCompletionResponse)
+is read on purpose: `message.refusal` and `finish_reason: "content_filter"` end the job
+at once; `finish_reason: "length"` with no visible content means the output budget went
+to reasoning; usage details (cached prompt tokens, cache writes, reasoning tokens) are kept
+so each is priced at its own rate, and an answer without `usage` has an unknown cost.
 """
 
 from __future__ import annotations
@@ -12,7 +18,16 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from planner.core.messages import OutputMode, Reply, Request
+from planner.core.messages import (
+    BUDGET,
+    END,
+    FILTERED,
+    REFUSED,
+    TRUNCATED,
+    OutputMode,
+    Reply,
+    Request,
+)
 from planner.errors import UsageError
 from planner.providers.base import (
     BadResponse,
@@ -65,12 +80,35 @@ def wire_body(spec: ModelSpec, request: Request) -> dict[str, Any]:
     if request.mode is OutputMode.JSON_SCHEMA:
         body["response_format"] = {
             "type": "json_schema",
-            "json_schema": {"name": request.tool_name, "strict": True, "schema": request.schema},
+            "json_schema": {"name": request.tool_name, "strict": True, "schema": strict_schema(request.schema)},
         }
     elif request.mode is OutputMode.JSON_OBJECT:
         # llama.cpp's server (and others) take the schema here and enforce it with a grammar.
         body["response_format"] = {"type": "json_object", "schema": request.schema}
     return body
+
+
+# What OpenAI's strict structured output accepts of a JSON schema (its Structured Outputs guide lists
+# minItems and maxItems for arrays; string lengths are not enforced, so our validator checks them).
+STRICT_KEYWORDS = {"type", "properties", "required", "additionalProperties", "items", "enum", "description",
+                   "minItems", "maxItems"}
+
+
+def strict_schema(node: Any) -> Any:
+    """A schema cut to OpenAI's strict subset: every property required, no extra properties, and only
+    the keywords strict mode enforces (the count of ablations among them, so a wrong count is prevented
+    rather than repaired). The openai SDK's own `to_strict_json_schema` gives the same for our models,
+    apart from string lengths, which it passes through (a test compares the two)."""
+    if isinstance(node, dict):
+        kept = {k: ({name: strict_schema(s) for name, s in v.items()} if k == "properties" else strict_schema(v))
+                for k, v in node.items() if k in STRICT_KEYWORDS}
+        if kept.get("type") == "object":
+            kept["required"] = list(kept.get("properties", {}))
+            kept["additionalProperties"] = False
+        return kept
+    if isinstance(node, list):
+        return [strict_schema(v) for v in node]
+    return node
 
 
 def reply_from_body(body: Any, mode: OutputMode, tool_name: str, what: str) -> Reply:
@@ -85,19 +123,40 @@ def reply_from_body(body: Any, mode: OutputMode, tool_name: str, what: str) -> R
     content = message.get("content")
     if content is not None and not isinstance(content, str):
         raise BadResponse(f"{what}: the answer's content is not text")
-    usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
-    return Reply(
-        text=content or "",
-        input_tokens=_count(usage.get("prompt_tokens")),
-        output_tokens=_count(usage.get("completion_tokens")),
-        truncated=choice.get("finish_reason") == "length",
-        mode=mode.value,
-        meta={"finish_reason": choice.get("finish_reason"), "refusal": message.get("refusal")},
-    )
+    usage = body.get("usage")
+    reply = Reply(text=content or "", mode=mode.value, usage_known=isinstance(usage, dict),
+                  meta={"finish_reason": choice.get("finish_reason"), "refusal": message.get("refusal")},
+                  **_usage(usage if isinstance(usage, dict) else {}))
+    reply.stop, reply.stop_detail = _stop(choice.get("finish_reason"), message, reply)
+    reply.truncated = reply.stop in (TRUNCATED, BUDGET)
+    return reply
+
+
+def _usage(usage: dict[str, Any]) -> dict[str, int]:
+    prompt = usage.get("prompt_tokens_details") if isinstance(usage.get("prompt_tokens_details"), dict) else {}
+    completion = usage.get("completion_tokens_details")
+    completion = completion if isinstance(completion, dict) else {}
+    return {"input_tokens": _count(usage.get("prompt_tokens")), "output_tokens": _count(usage.get("completion_tokens")),
+            "cache_read_tokens": _count(prompt.get("cached_tokens")),
+            "cache_write_tokens": _count(prompt.get("cache_write_tokens")),
+            "reasoning_tokens": _count(completion.get("reasoning_tokens"))}
 
 
 def _count(value: Any) -> int:
     return value if isinstance(value, int) and value >= 0 else 0
+
+
+def _stop(finish: Any, message: dict[str, Any], reply: Reply) -> tuple[str, str]:
+    """How the answer ended: a refusal or content filter is final; a length stop with nothing visible
+    means the budget went to reasoning (final); with visible text it is a truncation (repairable)."""
+    refusal = message.get("refusal")
+    if isinstance(refusal, str) and refusal.strip():
+        return REFUSED, refusal
+    if finish == "content_filter":
+        return FILTERED, "finish_reason content_filter"
+    if finish == "length":
+        return (TRUNCATED, "") if reply.text.strip() else (BUDGET, "finish_reason length")
+    return END, ""
 
 
 def refusal(status: int, message: str, request: Request, spec: ModelSpec, what: str) -> Exception | None:

@@ -31,6 +31,7 @@ from planner.registry import ModelSpec
 from planner.run.task import (
     PlanOptions,
     conversation,
+    cost,
     fingerprint,
     provenance,
     trajectory,
@@ -88,8 +89,8 @@ class JobResult:
     provenance: Provenance | None = None
     spent_input: int = 0  # tokens bought on this run (answers from the cache cost nothing)
     spent_output: int = 0
-    spent_cost: float = 0.0
-    sync_cost: float = 0.0  # what the same answers cost without a batch discount
+    spent_cost: float | None = 0.0  # None: unknown (an answer without usage, or a model without a price)
+    sync_cost: float | None = 0.0  # what the same answers cost without a batch discount
 
     def line(self) -> str:
         if self.status == "skipped":
@@ -135,10 +136,9 @@ def finish(job: Job, out: Path, conv: Conversation[Plan], done: Done[Plan], prov
 
 def _spent(job: Job, conv: Conversation[Any]) -> dict[str, Any]:
     tally = conv.tally
-    batch = tally.discounted
     return {"spent_input": tally.spent_input, "spent_output": tally.spent_output,
-            "spent_cost": job.spec.cost(tally.spent_input, tally.spent_output, batch=batch) or 0.0,
-            "sync_cost": job.spec.cost(tally.spent_input, tally.spent_output) or 0.0}
+            "spent_cost": cost(job.spec, tally, bought_only=True),
+            "sync_cost": cost(job.spec, tally, bought_only=True, at_batch_price=False)}
 
 
 def fail(job: Job, out: Path, conv: Conversation[Any], errors: list[str], reason: str, provider: str,

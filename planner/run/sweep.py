@@ -56,19 +56,24 @@ class Summary:
 
     @property
     def spent_cost(self) -> float:
-        return sum(r.spent_cost for r in self.results)
+        """USD of the answers bought, where known (`unpriced` counts the jobs whose cost is unknown)."""
+        return sum(r.spent_cost or 0.0 for r in self.results)
 
     @property
     def sync_cost(self) -> float:
-        return sum(r.sync_cost for r in self.results)
+        return sum(r.sync_cost or 0.0 for r in self.results)
+
+    @property
+    def unpriced(self) -> int:
+        return sum(r.spent_cost is None for r in self.results if r.spent_input or r.spent_output)
 
 
-def providers_for(specs: Iterable[ModelSpec], base_url: str | None, timeout: float) -> dict[str, Provider]:
+def providers_for(specs: Iterable[ModelSpec], base_url: str | None, timeout: float | None) -> dict[str, Provider]:
     """One client per model, created up front: a missing key stops the command before any work."""
     return {name: make_provider(spec, base_url, timeout) for name, spec in _by_name(specs).items()}
 
 
-def batch_engines(specs: Iterable[ModelSpec], base_url: str | None, timeout: float) -> dict[str, Engine]:
+def batch_engines(specs: Iterable[ModelSpec], base_url: str | None, timeout: float | None) -> dict[str, Engine]:
     """The batch engine of each model whose provider has one (OpenRouter and compatible servers have none)."""
     engines = {name: make_batch_engine(spec, base_url, timeout) for name, spec in _by_name(specs).items()}
     return {name: engine for name, engine in engines.items() if engine is not None}
@@ -84,7 +89,9 @@ def _end(job: Job, out: Path, conv: Conversation[Any], decision: Any, provider: 
     if isinstance(decision, Done):
         return finish(job, out, conv, decision, provider, endpoint, via)
     errors = decision.errors
-    reason = f"no valid plan after {conv.repairs} repair turn(s): " + "; ".join(errors[:3])
+    reason = "; ".join(errors[:3])
+    if decision.kind == "invalid":
+        reason = f"no valid plan after {conv.repairs} repair turn(s): " + reason
     return fail(job, out, conv, errors, reason, provider, endpoint, via)
 
 
@@ -175,8 +182,8 @@ def run_batched(jobs: list[Job], out: Path, engines_for: Callable[[Job], Engine 
         if isinstance(item.decision, Ask):
             summary.waiting += 1
             continue
-        result = _end(job, out, item.conv, item.decision or Failed(["never asked"]), item.engine.provider,
-                      item.engine.endpoint, via)
+        decision = item.decision or Failed(["never asked"], "provider")
+        result = _end(job, out, item.conv, decision, item.engine.provider, item.engine.endpoint, via)
         summary.results.append(result)
         on_result(result)
     return rest

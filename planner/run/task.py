@@ -24,8 +24,9 @@ from planner.core.prompts import render
 from planner.core.schema import DEFAULT_COUNTS, Ablation, Plan, Provenance, Trajectory
 from planner.errors import UsageError
 from planner.papers.paper import Paper, fit_to_budget
+from planner.prices import price
 from planner.providers.retry import RetryPolicy
-from planner.registry import ModelSpec
+from planner.registry import ModelSpec, seed_support
 
 log = logging.getLogger(__name__)
 CHARS_PER_TOKEN = 3  # conservative: real English text runs nearer 4
@@ -37,12 +38,20 @@ class PlanOptions:
     count: int | None = None
     temperature: float | None = None
     max_repairs: int = 2
-    max_tokens: int = 4096
+    max_tokens: int | None = None  # None: the model's own default (reasoning models need far more)
     seed: int | None = None
     prompts: Path | None = None
     base_url: str | None = None
-    timeout: float = 120.0
+    timeout: float | None = None  # None: the model's own default
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+    def tokens(self, spec: ModelSpec) -> int:
+        """The output budget of each request to `spec`."""
+        return self.max_tokens if self.max_tokens is not None else spec.max_output
+
+    def deadline(self, spec: ModelSpec) -> float:
+        """The total time one request to `spec` may take, answer included."""
+        return self.timeout if self.timeout is not None else spec.timeout
 
     @property
     def n(self) -> int:
@@ -53,9 +62,24 @@ class PlanOptions:
 
 
 def temperature_for(spec: ModelSpec, requested: float | None) -> float | None:
+    """The temperature to send: none to a model that rejects one (a warning says it was dropped)."""
     if requested is not None and not spec.takes_temperature:
-        log.warning("%s takes no temperature (a reasoning model); --temperature ignored", spec.name)
+        log.warning("%s takes no temperature (its provider rejects one for this model); --temperature ignored",
+                    spec.name)
         return None
+    return requested
+
+
+def seed_for(spec: ModelSpec, requested: int | None) -> int | None:
+    """The seed to send: best effort where the provider deprecates it, none where it has no seed."""
+    support = seed_support(spec.provider)
+    if requested is None or support == "yes":
+        return requested
+    if support == "no":
+        log.warning("%s takes no seed (%s has none); --seed ignored", spec.name, spec.provider)
+        return None
+    log.warning("%s: %s marks seed as deprecated; it is sent, but reproducibility is best effort", spec.name,
+                spec.provider)
     return requested
 
 
@@ -63,7 +87,7 @@ class PlanTask:
     """Ask for a plan of one paper; accept an answer only when it meets the rules."""
 
     def __init__(self, paper: Paper, spec: ModelSpec, opts: PlanOptions, reported: list[Ablation] | None) -> None:
-        budget = (spec.context_window - opts.max_tokens - 2_000) * CHARS_PER_TOKEN
+        budget = (spec.window - opts.tokens(spec) - 2_000) * CHARS_PER_TOKEN
         self.paper = fit_to_budget(paper, max(budget, 2_000))
         self.opts = opts
         self.count = opts.n
@@ -81,7 +105,7 @@ class PlanTask:
         return render(self.opts.task, self.opts.prompts, **self._variables(mode))
 
     def schema(self, mode: OutputMode) -> dict[str, Any]:
-        return rules.schema_for(mode.value, self.count)
+        return rules.schema(self.count)
 
     def validate(self, reply: Reply) -> Verdict[Plan]:
         plan, errors, warnings = parse_plan(reply, self.count)
@@ -101,10 +125,11 @@ def reported_for(paper: Paper, task: str) -> list[Ablation] | None:
 
 
 def conversation(paper: Paper, spec: ModelSpec, opts: PlanOptions) -> Conversation[Plan]:
-    params = Params(model_id=spec.api_id, max_tokens=opts.max_tokens,
+    params = Params(model_id=spec.api_id, max_tokens=opts.tokens(spec),
                     temperature=temperature_for(spec, opts.temperature), reasoning_effort=spec.reasoning_effort,
-                    seed=opts.seed)
-    return Conversation(PlanTask(paper, spec, opts, reported_for(paper, opts.task)), params, spec.mode)
+                    seed=seed_for(spec, opts.seed))
+    return Conversation(PlanTask(paper, spec, opts, reported_for(paper, opts.task)), params, spec.mode,
+                        fallbacks=spec.fallbacks)
 
 
 def sha256(text: str) -> str:
@@ -121,20 +146,35 @@ def provenance(spec: ModelSpec, provider: str, endpoint: str, conv: Conversation
                paper: Paper) -> Provenance:
     """Where a plan (or a failed attempt) came from and what its answers cost."""
     tally: Tally = conv.tally
-    batch = tally.discounted
     first = conv.first
     return Provenance(
         provider=provider, model_id=spec.api_id, endpoint=endpoint,
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         input_tokens=tally.input_tokens, output_tokens=tally.output_tokens,
-        cost_usd=spec.cost(tally.input_tokens, tally.output_tokens, batch=batch),
-        sync_cost_usd=spec.cost(tally.input_tokens, tally.output_tokens) if batch else None,
+        cache_read_tokens=tally.cache_read_tokens, cache_write_tokens=tally.cache_write_tokens,
+        reasoning_tokens=tally.reasoning_tokens,
+        cost_usd=cost(spec, tally), sync_cost_usd=cost(spec, tally, at_batch_price=False) if tally.discounted else None,
         latency_s=round(tally.latency, 3), attempts=tally.attempts, repairs=conv.repairs,
         cached=tally.replies > 0 and tally.cached_replies == tally.replies, via=via, batch_ids=list(tally.batch_ids),
         prompt_sha256=sha256(first.system + "\n" + first.messages[0][1]),
         request_sha256=fingerprint(conv), paper_origin=paper.origin, paper_sha256=sha256(paper.text),
         warnings=list(conv.notes),
     )
+
+
+def cost(spec: ModelSpec, tally: Tally, bought_only: bool = False, at_batch_price: bool = True) -> float | None:
+    """USD for the answers of a conversation, each priced with its own usage (tiers depend on one
+    request's size); None when any answer's usage or the model's price is unknown. `bought_only` counts
+    only answers bought on this run; `at_batch_price=False` gives what they cost without a batch."""
+    total = 0.0
+    for usage, batch, bought in tally.usages:
+        if bought_only and not bought:
+            continue
+        one = price(spec.provider, spec.api_id, usage, batch=batch and at_batch_price)
+        if one is None:
+            return None
+        total += one
+    return total
 
 
 def trajectory(spec: ModelSpec, paper: Paper, opts: PlanOptions, done: Done[Plan], prov: Provenance) -> Trajectory:

@@ -46,7 +46,8 @@ def test_run_writes_card_for_every_seed_model(provider_env, tmp_path, capsys, mo
     else:
         assert request.body["temperature"] == 0
     if path == "/v1/messages":
-        assert request.body["tool_choice"] == {"type": "tool", "name": "submit_ablation_plan"}
+        assert request.body["tool_choice"] == {"type": "tool", "name": "submit_ablation_plan",
+                                               "disable_parallel_tool_use": True}
     else:
         assert request.body["response_format"]["json_schema"]["strict"] is True
 
@@ -126,10 +127,11 @@ def test_dry_run_needs_no_key_and_sends_nothing(monkeypatch, tmp_path, capsys):
 
 def test_models_and_papers_commands(capsys):
     assert main(["models", "--json"]) == 0
-    models = json.loads(capsys.readouterr().out)
-    names = {m["name"]: m for m in models}
+    listing = json.loads(capsys.readouterr().out)
+    names = {m["name"]: m for m in listing["models"]}
     assert set(SEED_MODELS) <= set(names) and {"gpt-5", "claude-sonnet-4.5", "gemini-2.5-pro"} <= set(names)
     assert all(names[m]["published_cards"] for m in SEED_MODELS) and names["gpt-5"]["temperature"] is False
+    assert listing["prices_from"].startswith("genai-prices ")
     assert main(["papers", "--json"]) == 0
     papers = json.loads(capsys.readouterr().out)
     assert len(papers) >= 24 and {"id", "title", "year", "has_ground_truth"} <= set(papers[0])
@@ -165,7 +167,7 @@ def test_a_retired_model_says_so_and_names_a_successor(provider_env, tmp_path, c
     provider_env.push(Reply.status(404, "model: claude-3-5-sonnet-20241022"))
     assert main(["run", "--paper", "simsiam", "--model", "claude-3.5-sonnet", "--out", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
-    assert "retired by Anthropic on 2025-10-28" in err and "claude-sonnet-4.5" in err
+    assert "retired by Anthropic on 2025-10-28" in err and "claude-sonnet-5.5" in err
 
 
 def test_a_closed_pipe_ends_output_quietly(tmp_path):

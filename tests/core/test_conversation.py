@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from planner.core.conversation import Ask, Conversation, Done, Failed, Params, Verdict
-from planner.core.messages import OutputMode, Reply
+from planner.core.messages import BUDGET, CONTEXT, FILTERED, REFUSED, OutputMode, Reply
 
 
 class Echo:
@@ -29,8 +31,11 @@ class Echo:
         return "fix: " + "; ".join(errors)
 
 
-def conv(mode: OutputMode = OutputMode.JSON_SCHEMA) -> Conversation[str]:
-    return Conversation(Echo(), Params(model_id="m", max_tokens=10, temperature=0.5), mode)
+CHAIN = (OutputMode.JSON_OBJECT, OutputMode.TAGGED)
+
+
+def conv(mode: OutputMode = OutputMode.JSON_SCHEMA, fallbacks: tuple[OutputMode, ...] = CHAIN) -> Conversation[str]:
+    return Conversation(Echo(), Params(model_id="m", max_tokens=10, temperature=0.5), mode, fallbacks=fallbacks)
 
 
 def test_first_turn_then_done():
@@ -62,15 +67,40 @@ def test_a_refused_mode_falls_back_and_starts_over():
     assert isinstance(again, Ask) and again.request.mode is OutputMode.JSON_OBJECT
     assert again.request.messages == (("user", "say ok"),) and c.repairs == 0
     assert isinstance(c.on_refused("json_object refused"), Ask) and c.mode is OutputMode.TAGGED
-    assert isinstance(c.on_refused("tagged refused?"), Failed)
+    assert c.on_refused("tagged refused?") == Failed(["tagged refused?"], "provider")
     assert c.notes == ["the endpoint refused json_schema output; trying json_object",
                        "the endpoint refused json_object output; trying tagged"]
 
 
-def test_a_tool_mode_has_no_fallback():
-    c = conv(OutputMode.TOOL)
+def test_without_a_fallback_a_refused_mode_is_a_provider_failure():
+    c = conv(OutputMode.TOOL, fallbacks=())
     c.start()
-    assert c.on_refused("tools refused") == Failed(["tools refused"])
+    assert c.on_refused("tools refused") == Failed(["tools refused"], "provider")
+
+
+@pytest.mark.parametrize(("stop", "detail", "words"), [
+    (REFUSED, "I can't help with that.", ["refused: \"I can't help with that.\"", "no repair turn"]),
+    (FILTERED, "finish_reason content_filter", ["content filter", "content_filter"]),
+    (BUDGET, "finish_reason length", ["whole output budget of 10 tokens", "900 of them on reasoning", "--max-tokens"]),
+    (CONTEXT, "stop_reason model_context_window_exceeded", ["context window", "--context-window"]),
+])
+def test_a_final_answer_ends_the_conversation_at_once_and_is_counted(stop, detail, words):
+    """A refusal, a content filter, a budget spent before answering or a context overflow: no repair turn
+    (it would be billed and cannot help), one line that says what happened, and the tokens counted."""
+    c = conv()
+    c.start()
+    end = c.on_reply(Reply(text="", input_tokens=7, output_tokens=900, reasoning_tokens=900, stop=stop,
+                           stop_detail=detail))
+    assert isinstance(end, Failed) and end.kind == "final" and c.repairs == 0 and len(end.errors) == 1
+    assert all(w in end.errors[0] for w in words), end.errors[0]
+    assert (c.tally.spent_input, c.tally.spent_output, c.tally.reasoning_tokens) == (7, 900, 900)
+
+
+def test_an_answer_without_usage_leaves_the_cost_unknown():
+    c = conv()
+    c.start()
+    c.on_reply(Reply(text="nope", usage_known=False))
+    assert c.tally.usage_known is False and c.tally.usages[0][0].known is False
 
 
 def test_batch_answers_are_counted_with_their_batch():

@@ -52,5 +52,5 @@ class Driver:
                 return False
         for item in self.items:
             if isinstance(item.decision, Ask):
-                item.decision = Failed([f"no answer after {MAX_ROUNDS} batch rounds"])
+                item.decision = Failed([f"no answer after {MAX_ROUNDS} batch rounds"], "provider")
         return True

@@ -64,7 +64,7 @@ def advance(state: State) -> None:
         while isinstance(item.decision, Ask):
             key = item.key(item.decision.request)
             if key in state.failed:
-                item.decision = Failed([state.failed[key]])
+                item.decision = Failed([state.failed[key]], "provider")
                 break
             reply = state.cache.get(key)
             if reply is None:
