@@ -40,16 +40,22 @@ def _modules() -> dict[str, Path]:
 MODULES = _modules()
 
 
-def _imports(path: Path) -> set[str]:
-    """Every planner module `path` imports, wherever the import statement sits."""
+def _imported_names(path: Path) -> set[str]:
+    """Every module `path` imports, wherever the import statement sits (`from a import b` names a and a.b,
+    since b may be a module: `from planner.cards import store`)."""
     names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             names.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
             names.add(node.module)
-            names.update(f"{node.module}.{a.name}" for a in node.names)  # `from planner.cards import store`
-    return {n for n in names if n in MODULES and n.startswith("planner.")}
+            names.update(f"{node.module}.{a.name}" for a in node.names)
+    return names
+
+
+def _imports(path: Path) -> set[str]:
+    """Every planner module `path` imports."""
+    return {n for n in _imported_names(path) if n in MODULES and n.startswith("planner.")}
 
 
 GRAPH = {name: _imports(path) - {name} for name, path in MODULES.items()}
@@ -158,13 +164,3 @@ def test_only_providers_import_the_sdks():
     speaking = [m for m, p in MODULES.items() if not m.startswith("planner.providers")
                 for name in _imported_names(p) if name.split(".")[0] in ("openai", "anthropic", "httpx", "httpx2")]
     assert not speaking
-
-
-def _imported_names(path: Path) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            names.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-    return names

@@ -113,21 +113,21 @@ def strict_plan(count: int | None) -> type[BaseModel]:
 
 # ---------------------------------------------------------------- schemas
 
-def _inline(node: Any, defs: dict[str, Any]) -> Any:
+def inline_refs(node: Any, defs: dict[str, Any]) -> Any:
     """The schema with $refs replaced by their definitions and pydantic's titles dropped."""
     if isinstance(node, dict):
         if "$ref" in node:
-            return _inline(defs[node["$ref"].rsplit("/", 1)[-1]], defs)
-        return {k: _inline(v, defs) for k, v in node.items() if k not in ("title", "$defs")}
+            return inline_refs(defs[node["$ref"].rsplit("/", 1)[-1]], defs)
+        return {k: inline_refs(v, defs) for k, v in node.items() if k not in ("title", "$defs")}
     if isinstance(node, list):
-        return [_inline(v, defs) for v in node]
+        return [inline_refs(v, defs) for v in node]
     return node
 
 
 def model_schema(model: type[BaseModel]) -> dict[str, Any]:
     """A pydantic model's JSON schema, self-contained (no $refs, no titles), closed to extra fields."""
     raw = model.model_json_schema()
-    schema = _inline(raw, raw.get("$defs", {}))
+    schema = inline_refs(raw, raw.get("$defs", {}))
     schema["additionalProperties"] = False
     return schema
 

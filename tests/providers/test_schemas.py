@@ -28,17 +28,6 @@ def _walk(node, path=""):
             yield from _walk(value, f"{path}[{i}]")
 
 
-def _inline(node, defs):
-    """The SDK's schema with its $refs resolved and titles dropped, to compare with ours (which inlines)."""
-    if isinstance(node, dict):
-        if "$ref" in node:
-            return _inline(defs[node["$ref"].rsplit("/", 1)[-1]], defs)
-        return {k: _inline(v, defs) for k, v in node.items() if k not in ("title", "$defs")}
-    if isinstance(node, list):
-        return [_inline(v, defs) for v in node]
-    return node
-
-
 def _without(node, keyword):
     if isinstance(node, dict):
         return {k: _without(v, keyword) for k, v in node.items() if k != keyword}
@@ -70,7 +59,7 @@ def test_openai_strict_schema_matches_the_sdks_helper_but_for_string_lengths(mod
     that it passes `minLength` through, which strict mode does not enforce (our validator checks it)."""
     sdk = to_strict_json_schema(model())
     ours = strict_schema(rules.model_schema(model()))
-    assert ours == _without(_inline(sdk, sdk.get("$defs", {})), "minLength")
+    assert ours == _without(rules.inline_refs(sdk, sdk.get("$defs", {})), "minLength")
 
 
 def test_anthropic_schema_is_the_sdks_transform():
