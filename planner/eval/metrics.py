@@ -56,17 +56,24 @@ def ndcg(relevant: list[bool], ideal_hits: int) -> float:
     return dcg / idcg if idcg else 0.0
 
 
+def plan_prf(planned: int, truth: int, matches: Match) -> tuple[float, float, float]:
+    """Precision, recall and F1 of one plan of `planned` items against `truth` ground-truth items."""
+    found = len({j for _, j in matches})
+    unmatched = planned - len({i for i, _ in matches})
+    precision = found / (found + unmatched) if found + unmatched else 0.0
+    recall = found / truth if truth else 0.0
+    return precision, recall, _f1(precision, recall)
+
+
 def score(t: Trajectory, ground_truth: list[Ablation], matches: Match, top_k: int | None = None) -> Score:
     planned = len(t.plan.ablations) if top_k is None else min(top_k, len(t.plan.ablations))
     kept = {(i, j) for i, j in matches if i < planned}
     found = len({j for _, j in kept})
-    unmatched = planned - len({i for i, _ in kept})
-    precision = found / (found + unmatched) if found + unmatched else 0.0
-    recall = found / len(ground_truth) if ground_truth else 0.0
+    precision, recall, f1 = plan_prf(planned, len(ground_truth), kept)
     relevant = [any(i == p for p, _ in kept) for i in range(planned)]
     return Score(
         model=display_name(t.model), paper=t.paper, task=t.task, precision=precision, recall=recall,
-        f1=_f1(precision, recall), ndcg=ndcg(relevant, len(ground_truth)), planned=planned,
+        f1=f1, ndcg=ndcg(relevant, len(ground_truth)), planned=planned,
         ground_truth=len(ground_truth), found=found, matches=sorted(kept), top_k=top_k, slug=t.slug,
         plan=[a.name for a in t.plan.ablations], truth=[a.model_dump() for a in ground_truth],
     )
@@ -126,52 +133,3 @@ def by_model(scores: list[Score] | list[ReviewScore]) -> dict[str, dict[str, tup
         table[name] = {m: mean_std([getattr(s, m) for s in group]) for m in group[0].METRICS}
         table[name]["n"] = (len(group), 0.0)
     return dict(sorted(table.items()))
-
-
-@dataclass
-class Agreement:
-    """How a judge agrees with human labels, AblationBench's way and pair by pair.
-
-    AblationBench scores a judge per plan: for each ground-truth ablation, did the
-    judge find it in the plan as the humans did; precision, recall and F1 of those
-    decisions, averaged over plans. `pairs` counts every (plan item, truth item) pair.
-    """
-
-    plans: int
-    truth_items: int
-    pairs: int
-    precision: float
-    recall: float
-    f1: float
-    pair_agreement: float
-    pair_precision: float
-    pair_recall: float
-
-
-def _prf(gold: list[bool], judged: list[bool]) -> tuple[float, float, float]:
-    tp = sum(g and j for g, j in zip(gold, judged))
-    fp = sum(j and not g for g, j in zip(gold, judged))
-    fn = sum(g and not j for g, j in zip(gold, judged))
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    return p, r, _f1(p, r)
-
-
-def agreement(labelled: list[tuple[int, int, Match, Match]]) -> Agreement:
-    """`labelled`: per plan, (plan size, truth size, human matches, judge matches)."""
-    per_plan, gold_pairs, judged_pairs = [], [], []
-    for plan_size, truth_size, human, judged in labelled:
-        gold = [any((i, j) in human for i in range(plan_size)) for j in range(truth_size)]
-        found = [any((i, j) in judged for i in range(plan_size)) for j in range(truth_size)]
-        per_plan.append(_prf(gold, found))
-        cells = [(i, j) for i in range(plan_size) for j in range(truth_size)]
-        gold_pairs += [c in human for c in cells]
-        judged_pairs += [c in judged for c in cells]
-    pp, pr, _ = _prf(gold_pairs, judged_pairs)
-    return Agreement(
-        plans=len(labelled), truth_items=sum(t for _, t, _, _ in labelled), pairs=len(gold_pairs),
-        precision=statistics.fmean(x[0] for x in per_plan), recall=statistics.fmean(x[1] for x in per_plan),
-        f1=statistics.fmean(x[2] for x in per_plan),
-        pair_agreement=sum(g == j for g, j in zip(gold_pairs, judged_pairs)) / len(gold_pairs),
-        pair_precision=pp, pair_recall=pr,
-    )
