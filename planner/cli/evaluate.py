@@ -1,5 +1,8 @@
 """`planner eval`: judge stored plans against the papers' ground truth and report the scores.
 
+The ground truth is the library's, or with `--ground-truth DIR` the user's own (one
+`<paper>.json` per paper), which scores papers the library lacks, papers from files too.
+
 LM judges run through the same drivers as the planner: synchronously on worker
 threads, or (`--via batch-api`) through the providers' batch engines. A judge that
 never gives a usable answer is a recorded failure (`eval/.../failures.jsonl`) and the
@@ -96,8 +99,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from planner.run.cache import ResponseCache
     from planner.run.jobs import record_failure
 
+    from planner.papers.ground_truth import load_folder
+
     names = split(args.judge)
     judges = _judges(names, args.base_url)
+    given = load_folder(args.ground_truth) if args.ground_truth is not None else None
     with working_in(args.out, "planner eval", missing="run 'planner run' or 'import-cards' first, or pass --out") \
             as out:
         load_summary = Summary()
@@ -105,7 +111,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         chosen = select(load_all(out, load_summary), papers, models, args.task)
         if not chosen:
             raise UsageError(f"no {args.task} trajectories in {out} match; run 'planner run' or 'import-cards' first")
-        found, skipped = targets(chosen)
+        found, skipped = targets(chosen, given)
         work = judge_work(found, judges, None, args.max_repairs)
         cache = ResponseCache(None if args.no_cache else out / ".cache")
         run = (lambda w: _run_batched(w, args, cache, out)) if args.via == "batch-api" else \
@@ -114,7 +120,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         result = scores(found, verdicts, args.task, args.top_k)
         label = names[0] if len(names) == 1 else "majority(" + ",".join(names) + ")"
         report_run = Run(args.task, label, args.top_k, tuple(papers) if papers else None,
-                         tuple(models) if models else None)
+                         tuple(models) if models else None,
+                         "library" if given is None else str(args.ground_truth.resolve()))
         failed_lines = [f"{found[i].trajectory.model} on {found[i].trajectory.paper}: {'; '.join(r)}"
                         for i, r in sorted(verdicts.failed.items())]
         folder = write_report(out, result, report_run, failed_lines)
@@ -129,7 +136,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
             console.out(json.dumps(s.row(), ensure_ascii=False))
     else:
         console.out(markdown_table(result, report_run))
-        console.out(f"{len(result)} trajectories scored, {len(skipped)} without ground truth, "
+        console.out(f"{len(result)} trajectories scored against {report_run.truth_label}, {len(skipped)} without "
+                    "ground truth, "
                     f"{len(verdicts.failed)} not judged; report in {folder / 'report.md'}")
     return 1 if load_summary.failed or verdicts.failed else 0
 

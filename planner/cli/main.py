@@ -133,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--task", choices=("author", "reviewer"), default="author")
     p.add_argument("--judge", required=True, help="'offline', a model, or several (a,b,c) for a majority vote")
     p.add_argument("--top-k", type=POSITIVE, metavar="K", help="score only the first K ablations of each plan")
+    p.add_argument("--ground-truth", type=Path, metavar="DIR",
+                   help="score against your own ground truth: one <paper>.json per paper in the library's format "
+                        "(evidence fields optional) instead of the library's")
     p.add_argument("--json", action="store_true", help="print one JSON row per trajectory")
     p.add_argument("--base-url", help="OpenAI-compatible endpoint for an LM judge")
     p.add_argument("--timeout", type=SECONDS, metavar="SECONDS",

@@ -45,18 +45,29 @@ class Target:
     truth: list[Ablation]
 
 
-def targets(trajectories: list[Trajectory]) -> tuple[list[Target], list[str]]:
-    """The plans that can be scored, and a line for each one that cannot and why."""
+def targets(trajectories: list[Trajectory],
+            given: dict[str, list[Ablation]] | None = None) -> tuple[list[Target], list[str]]:
+    """The plans that can be scored, and a line for each one that cannot and why.
+
+    Without `given` the library's ground truth scores library papers only (a user's paper
+    may share a library paper's name, never its ablations); with `given` (ground truth the
+    user supplies, paper id -> ablations) every plan of a paper in it is scored."""
     found, skipped = [], []
     for t in trajectories:
         name = f"{display_name(t.model)} on {t.paper}"
-        if t.provenance.paper_origin not in (None, "library"):
-            skipped.append(f"{name}: a paper from a file, not the library; it has no ground truth")
+        if given is not None:
+            truth = given.get(t.paper)
+            if truth is None:
+                skipped.append(f"{name}: the given ground truth has no {t.paper}.json with ablations")
+                continue
+        elif t.provenance.paper_origin not in (None, "library"):
+            skipped.append(f"{name}: a paper from a file, not the library; give its ground truth with --ground-truth")
             continue
-        truth = reported_ablations(t.paper)
-        if truth is None:
-            skipped.append(f"{name}: no ground truth for this paper")
-            continue
+        else:
+            truth = reported_ablations(t.paper)
+            if truth is None:
+                skipped.append(f"{name}: no ground truth for this paper")
+                continue
         found.append(Target(t, truth))
     return found, skipped
 
@@ -111,7 +122,9 @@ def judge_all(found: list[Target], judge_names: list[str], judges: list[ModelSpe
     verdicts = Verdicts(len(found))
     if OFFLINE in judge_names:
         for i, target in enumerate(found):
-            verdicts.add(OFFLINE, i, offline_match(target.trajectory.plan.ablations, target.truth))
+            t = target.trajectory
+            library_paper = t.paper if t.provenance.paper_origin in (None, "library") else None
+            verdicts.add(OFFLINE, i, offline_match(t.plan.ablations, target.truth, library_paper))
     for item, outcome in zip(work, run(work) if work else []):
         if isinstance(outcome, Done):
             verdicts.add(item.judge.name, item.target, item.sides.back(outcome.value))

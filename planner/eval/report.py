@@ -32,8 +32,11 @@ class Run:
     top_k: int | None = None
     papers: tuple[str, ...] | None = None
     models: tuple[str, ...] | None = None
-    truth: str = "library"  # whose ground truth: the library's, or a folder the user gave
+    truth: str = "library"  # whose ground truth: the library's, or the path of a folder the user gave
 
+    @property
+    def truth_label(self) -> str:
+        return "the library's ground truth" if self.truth == "library" else f"the user's ground truth in {self.truth}"
     def record(self, scored: int, failed: int) -> dict:
         """What the run scored, for run.json (the site reads the latest run of each task)."""
         return {"task": self.task, "judge": self.judge, "top_k": self.top_k, "papers": self.papers,
@@ -51,15 +54,15 @@ class Run:
 
     def folder(self, out: Path) -> Path:
         name = re.sub(r"[^A-Za-z0-9._+-]+", "-", self.judge).strip("-") + (f"-top{self.top_k}" if self.top_k else "")
-        if self.papers or self.models:
-            name += "-" + hashlib.sha256(self.filters.encode()).hexdigest()[:8]
+        if self.papers or self.models or self.truth != "library":
+            name += "-" + hashlib.sha256(f"{self.filters}\0{self.truth}".encode()).hexdigest()[:8]
         return out / "eval" / self.task / name
 
 
 def markdown_table(scores: list[Score] | list[ReviewScore], run: Run) -> str:
     suffix = f"@{run.top_k}" if run.top_k else ""
     metrics = scores[0].METRICS if scores else (ReviewScore.METRICS if run.task == "reviewer" else Score.METRICS)
-    lines = [f"Task: {run.task}. Judge: {run.judge}. Filters: {run.filters}. "
+    lines = [f"Task: {run.task}. Judge: {run.judge}. Ground truth: {run.truth_label}. Filters: {run.filters}. "
              "Mean ± standard deviation over trajectories.", "",
              "| model | n | " + " | ".join(f"{m}{suffix}" for m in metrics) + " |",
              "|---|---:|" + "---:|" * len(metrics)]
@@ -108,12 +111,41 @@ def write_report(out: Path, scores: list[Score] | list[ReviewScore], run: Run, f
         atomic_write(folder / image, chart(scores, metric, f"{metric} per model ({run.judge}, {run.task})"))
     if failed:
         lines += [f"{len(failed)} plan(s) could not be judged (see failures.jsonl):", ""]
-        lines += [f"- {line}" for line in failed]
+        lines += [f"- {line}" for line in failed] + [""]
+    lines += match_sections(scores, run.task)
     atomic_write(folder / "results.jsonl", "".join(json.dumps(s.row(), ensure_ascii=False) + "\n" for s in scores))
     atomic_write(folder / "report.md", "\n".join(lines).rstrip() + "\n")
     atomic_write(folder / "run.json", json.dumps(run.record(len(scores), len(failed)), indent=1) + "\n")
     _mark_latest(out, run.task, folder)
     return folder
+
+
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>#|~!])")
+
+
+def _md(text: str) -> str:
+    """Model-written text as literal markdown: one line, its markup characters escaped."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(text.split()))
+
+
+def match_sections(scores: list[Score] | list[ReviewScore], task: str) -> list[str]:
+    """Per plan, which planned ablation matched which ground-truth entry, by name (numbered from 1)."""
+    found_word = "duplicates" if task == "reviewer" else "matches"
+    lines = ["## Matches per plan", "",
+             f"Numbered from 1 in each list's order (results.jsonl has the same pairs from 0). Reading: plan item "
+             f"-> the ground-truth entry it {found_word}.", ""]
+    for s in scores:
+        lines += [f"### {_md(s.model)} on {_md(s.paper)}", ""]
+        truth_names = [t["name"] for t in s.truth]
+        lines += [f"- plan {i + 1} \"{_md(s.plan[i])}\" -> ground truth {j + 1} \"{_md(truth_names[j])}\""
+                  for i, j in s.matches]
+        if not s.matches:
+            lines.append("- no planned ablation matched")
+        missed = [j for j in range(len(truth_names)) if all(j != m for _, m in s.matches)]
+        if missed:
+            lines.append("- ground truth not found: " + "; ".join(f'{j + 1} "{_md(truth_names[j])}"' for j in missed))
+        lines.append("")
+    return lines
 
 
 LATEST = "latest.json"

@@ -4,6 +4,7 @@ LM judges that answer badly, judges through the batch engines, the reviewer task
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,99 @@ def test_export_matches_ablationbench_planner_format(seeded, capsys, tmp_path):
     assert main(["export", "--out", str(seeded), "--task", "reviewer"]) == 2
     err = capsys.readouterr().err
     assert err.count("nothing to export") == 3
+
+
+def _user_paper(out: Path, seeded_plan_of: str = "simsiam") -> None:
+    """A plan for a paper from the user's own file (not in the library), stored like any other."""
+    from planner.cards.card import write_card
+    from planner.cards.regenerate import Summary, load_all
+    from planner.cards.store import save_trajectory
+
+    t = next(t for t in load_all(out, Summary()) if t.paper == seeded_plan_of)
+    mine = t.model_copy(update={"paper": "my-paper",
+                                "provenance": t.provenance.model_copy(update={"paper_origin": "file"})})
+    save_trajectory(out, mine, write_card(mine))
+
+
+def _truth_file(folder: Path, paper: str, entries: list[dict]) -> Path:
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{paper}.json"
+    path.write_text(json.dumps({"paper": paper, "ablations": entries}), encoding="utf-8")
+    return path
+
+
+def test_eval_scores_plans_against_ground_truth_the_user_gives(seeded, capsys, tmp_path):
+    """Evidence fields are optional; a paper from a file is scored; the report and run.json say whose truth."""
+    _user_paper(seeded)
+    stored = json.loads((seeded / "lm-planner/llama-31-405b-instruct/simsiam.json").read_text(encoding="utf-8"))
+    first = stored["plan"]["ablations"][0]
+    truth = tmp_path / "truth"
+    _truth_file(truth, "my-paper", [first | {"name": "The first one"},
+                                    {"name": "Nothing like it", "ablated_part": "the colour of the logo",
+                                     "action": "ADD", "replacement": ["purple"], "metrics": []}])
+    capsys.readouterr()
+    assert main(["eval", "--out", str(seeded), "--judge", "offline", "--ground-truth", str(truth), "--json"]) == 0
+    captured = capsys.readouterr()
+    (row,) = [json.loads(line) for line in captured.out.splitlines()]
+    assert (row["paper"], row["ground_truth"], row["found"]) == ("my-paper", 2, 1) and [0, 0] in row["matches"]
+    assert "backgroundmattingv2" in captured.err and "no backgroundmattingv2.json" in captured.err
+    (folder,) = [p for p in (seeded / "eval/author").iterdir() if p.name.startswith("offline-")]
+    record = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    assert record["ground_truth"] == str(truth.resolve()) and record["scored"] == 1
+    report = (folder / "report.md").read_text(encoding="utf-8")
+    assert f"Ground truth: the user's ground truth in {truth.resolve()}" in report
+    assert '-> ground truth 1 "The first one"' in report and 'ground truth not found: 2 "Nothing like it"' in report
+    assert not (seeded / "eval/author/offline").exists()  # the library's run keeps its own folder
+
+
+def test_bad_ground_truth_folders_are_one_line_usage_errors(seeded, capsys, tmp_path):
+    entry = {"name": "x", "ablated_part": "y", "action": "REMOVE"}
+    cases = {}
+    bad_json = tmp_path / "bad_json"
+    _truth_file(bad_json, "p", [entry]).write_text("{not json", encoding="utf-8")
+    cases[bad_json] = "not valid JSON"
+    wrong = tmp_path / "wrong"
+    _truth_file(wrong, "p", [entry]).write_text(json.dumps({"plan": []}), encoding="utf-8")
+    cases[wrong] = "not a valid ground-truth file"
+    other = tmp_path / "other"
+    _truth_file(other, "p", [entry]).rename(other / "q.json")
+    cases[other] = "says it is for 'p', not 'q'"
+    link = tmp_path / "link"
+    link.mkdir()
+    (link / "p.json").symlink_to(_truth_file(tmp_path / "outside", "p", [entry]))
+    cases[link] = "a link that points outside"
+    fifo = tmp_path / "fifo"
+    fifo.mkdir()
+    os.mkfifo(fifo / "p.json")
+    cases[fifo] = "not a regular file"
+    cases[tmp_path / "absent"] = "no such folder"
+    (tmp_path / "empty").mkdir()
+    cases[tmp_path / "empty"] = "no .json files"
+    for folder, message in cases.items():
+        capsys.readouterr()
+        assert main(["eval", "--out", str(seeded), "--judge", "offline", "--ground-truth", str(folder)]) == 2, folder
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1 and "Traceback" not in err, err
+    assert not (seeded / "eval").exists()  # nothing was written for a refused folder
+
+
+def test_the_report_names_the_matched_ablations(seeded, capsys):
+    assert main(["eval", "--out", str(seeded), "--judge", "offline"]) == 0
+    folder = seeded / "eval/author/offline"
+    rows = [json.loads(line) for line in (folder / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    report = (folder / "report.md").read_text(encoding="utf-8")
+    assert report.count("\n### ") == len(rows)
+    for row in rows:
+        for i, j in row["matches"]:
+            names = (row["plan"][i], row["truth"][j]["name"])
+            assert f'plan {i + 1} "{names[0]}" -> ground truth {j + 1} "{names[1]}"' in report, names
+
+
+def test_names_in_the_report_cannot_inject_markup():
+    from planner.eval.metrics import Score
+    from planner.eval.report import match_sections
+
+    s = Score(model="m", paper="p", task="author", precision=1, recall=1, f1=1, ndcg=1, planned=1, ground_truth=1,
+              found=1, matches=[(0, 0)], plan=["<script>x</script> *bold*\nline"], truth=[{"name": "[a](b) | c"}])
+    text = "\n".join(match_sections([s], "author"))
+    assert '"\\<script\\>x\\</script\\> \\*bold\\* line" -> ground truth 1 "\\[a\\](b) \\| c"' in text
