@@ -104,3 +104,24 @@ def test_judge_validation_without_a_server():
     verdict = conv.task.validate(WireReply(text='{"reasoning": "r", "matches": [{"a": 1, "b": 3}, {"a": 0, "b": 1}]}'))
     assert verdict.value is None and len(verdict.errors) == 2
     assert SECRET not in " ".join(verdict.errors)
+
+
+def test_the_judge_cannot_tell_the_plan_from_the_paper():
+    """As AblationBench's judge does: both lists shuffled, the sides drawn at random, and nothing in the
+    request says which list is the paper's and which the plan's."""
+    plan = [Ablation(name=f"plan item {k}", ablated_part=f"part {k}", action="REMOVE", metrics=["m"]) for k in range(5)]
+    truth = [Ablation(name=f"reported {k}", ablated_part=f"piece {k}", action="REMOVE", metrics=["m"]) for k in range(6)]
+    plan_first, reordered = 0, 0
+    for n in range(200):
+        conv, sides = judge_conversation(resolve("gpt-4o"), f"paper-{n}", plan, truth)
+        plan_first += sides.plan_is_a
+        reordered += sides.plan_order != list(range(5)) and sides.truth_order != list(range(6))
+        request = conv.request()
+        words = " ".join(text for _, text in request.messages).lower()
+        listed = words.split("list a:")[1]
+        assert all(w not in words for w in ("ground truth", "the plan", "planned", "reported by", "proposed"))
+        shown_a = "plan item" in listed.split("list b:")[0]
+        assert shown_a == sides.plan_is_a  # the mapping back follows what was shown
+    assert 70 <= plan_first <= 130 and reordered >= 190
+    again, _ = judge_conversation(resolve("gpt-4o"), "paper-1", plan, truth)
+    assert again.request().messages == judge_conversation(resolve("gpt-4o"), "paper-1", plan, truth)[0].request().messages
