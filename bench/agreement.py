@@ -33,8 +33,8 @@ def agreement_table() -> list[str]:
     held_out, chosen = ag.cross_validate(labelled)
     ceiling = ag.versus(labelled, load_labelling(LABELS, "C"))
     judge, people = ag.summary(held_out), ag.summary(ceiling)
-    lines = [f"| measure | offline judge vs A+B, held out ({len(held_out)} plans) | 95% interval | "
-             f"labeller C vs A+B ({len(ceiling)} plans) | 95% interval |", "|---|---:|---:|---:|---:|"]
+    lines = [(f"| measure | offline judge vs A+B, held out ({len(held_out)} plans) | 95% interval | "
+              f"labeller C vs A+B ({len(ceiling)} plans) | 95% interval |"), "|---|---:|---:|---:|---:|"]
     lines += [f"| {name} | {_cell(judge[name])} | {_cell(people[name])} |" for name in ag.MEASURES]
     common = Counter(chosen.values()).most_common()
     lines.append("thresholds chosen per held-out paper (component, option): "

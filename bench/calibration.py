@@ -70,8 +70,8 @@ def human_f1_by_model() -> dict[str, dict[str, float]]:
 def rows(now: dict[str, dict[str, float]], human: dict[str, dict[str, float]]) -> list[str]:
     """The README's table: per model, the judge's F1 with its interval, the people's, the published."""
     ci = bootstrap(now)
-    lines = ["| model | papers | our F1 (offline judge) | 95% interval | F1 by the human labels | published F1 "
-             "(83 papers) |", "|---|---:|---:|---:|---:|---:|"]
+    lines = [("| model | papers | our F1 (offline judge) | 95% interval | F1 by the human labels | published F1 "
+              "(83 papers) |"), "|---|---:|---:|---:|---:|---:|"]
     for model in sorted(now, key=lambda m: -PUBLISHED[m]):
         per = now[model]
         people = statistics.fmean(human[model][p] for p in per)

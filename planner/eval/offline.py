@@ -9,14 +9,15 @@ It applies AblationBench's criterion for the author task, piece by piece:
    ADD matches ADD;
 3. for REPLACE and ADD, an option in common: two options alike in their weighted terms,
    two sweeps of the same hyperparameter, or a removal on both sides.
-Then each item is credited once: a maximum-weight one-to-one assignment between the
-plan and the ground truth. A second credit (a split match) is kept only when it rests
-on a different option of the item that carries several: "none" of one plan item
-covering a ground-truth removal while another of its options covers a ground-truth
-replacement.
+Then each plan item is credited once: a maximum-weight one-to-one assignment between
+the plan and the ground truth. A second credit for a plan item (a split match) is kept
+only when it rests on a different option of it: its "none" covering a ground-truth
+removal while another of its options covers a ground-truth replacement. A ground-truth
+entry may be covered by several plan items that each match it, as the criterion allows.
 
-The two thresholds were chosen by cross-validation over papers on blind human labels
-(tests/data/labels, bench/agreement.py); the README reports the held-out agreement.
+The two thresholds are the grid point with the best agreement on blind human labels
+(tests/data/labels); bench/agreement.py chooses them again with each paper's labels held
+out, and the README reports those held-out decisions.
 """
 
 from __future__ import annotations
@@ -26,7 +27,14 @@ import re
 from dataclasses import dataclass
 
 from planner.core.schema import Ablation
-from planner.eval.vocab import Weights, find_aliases, item_text, library_weights, paper_aliases, terms
+from planner.eval.vocab import (
+    Weights,
+    find_aliases,
+    item_text,
+    library_weights,
+    paper_aliases,
+    terms,
+)
 
 Match = set[tuple[int, int]]  # (plan index, ground-truth index), both 0-based
 # the grid point with the best coverage F1 on all labelled papers (planner.eval.agreement.choose)

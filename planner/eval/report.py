@@ -62,8 +62,8 @@ class Run:
 def markdown_table(scores: list[Score] | list[ReviewScore], run: Run) -> str:
     suffix = f"@{run.top_k}" if run.top_k else ""
     metrics = scores[0].METRICS if scores else (ReviewScore.METRICS if run.task == "reviewer" else Score.METRICS)
-    lines = [f"Task: {run.task}. Judge: {run.judge}. Ground truth: {run.truth_label}. Filters: {run.filters}. "
-             "Mean ± standard deviation over trajectories.", "",
+    lines = [(f"Task: {run.task}. Judge: {run.judge}. Ground truth: {run.truth_label}. Filters: {run.filters}. "
+              "Mean ± standard deviation over trajectories."), "",
              "| model | n | " + " | ".join(f"{m}{suffix}" for m in metrics) + " |",
              "|---|---:|" + "---:|" * len(metrics)]
     for model, row in by_model(scores).items():
@@ -132,8 +132,8 @@ def match_sections(scores: list[Score] | list[ReviewScore], task: str) -> list[s
     """Per plan, which planned ablation matched which ground-truth entry, by name (numbered from 1)."""
     found_word = "duplicates" if task == "reviewer" else "matches"
     lines = ["## Matches per plan", "",
-             f"Numbered from 1 in each list's order (results.jsonl has the same pairs from 0). Reading: plan item "
-             f"-> the ground-truth entry it {found_word}.", ""]
+             (f"Numbered from 1 in each list's order (results.jsonl has the same pairs from 0). Reading: plan item "
+              f"-> the ground-truth entry it {found_word}."), ""]
     for s in scores:
         lines += [f"### {_md(s.model)} on {_md(s.paper)}", ""]
         truth_names = [t["name"] for t in s.truth]

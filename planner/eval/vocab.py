@@ -27,7 +27,12 @@ import snowballstemmer
 
 from planner.core.schema import Ablation
 from planner.papers import ground_truth
-from planner.papers.library import PAPERS_DIR, library_id, library_ids, parse_library_file
+from planner.papers.library import (
+    PAPERS_DIR,
+    library_id,
+    library_ids,
+    parse_library_file,
+)
 
 _STEM = snowballstemmer.stemmer("english")
 _WORD = re.compile(r"[^\W_]+(?:_[^\W_]+)*")  # letters and digits, with A_T-style subscripts kept whole
@@ -110,7 +115,7 @@ def terms(text: str, aliases: dict[str, tuple[str, ...]] | None = None) -> list[
     return out
 
 
-_FUNCTION_WORDS = frozenset("a an and the of for to in on with by or".split())
+_FUNCTION_WORDS = frozenset(("a", "an", "and", "the", "of", "for", "to", "in", "on", "with", "by", "or"))
 
 
 def _starts_content_word(text: str, i: int) -> bool:
