@@ -96,10 +96,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from planner.cards.regenerate import Summary, load_all
     from planner.eval.evaluate import judge_all, judge_work, scores, select, targets
     from planner.eval.report import Run, markdown_table, write_report
+    from planner.papers.ground_truth import load_folder
     from planner.run.cache import ResponseCache
     from planner.run.jobs import record_failure
-
-    from planner.papers.ground_truth import load_folder
 
     names = split(args.judge)
     judges = _judges(names, args.base_url)
