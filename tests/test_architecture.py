@@ -164,3 +164,69 @@ def test_only_providers_import_the_sdks():
     speaking = [m for m, p in MODULES.items() if not m.startswith("planner.providers")
                 for name in _imported_names(p) if name.split(".")[0] in ("openai", "anthropic", "httpx", "httpx2")]
     assert not speaking
+
+
+WRITE_FLAGS = {"O_WRONLY", "O_RDWR", "O_CREAT", "O_APPEND", "O_TRUNC"}
+CHANGING_METHODS = {"write_text", "write_bytes", "touch", "unlink", "rmdir", "mkdir", "symlink_to", "hardlink_to",
+                    "savefig", "to_csv"}
+CHANGING_CALLS = {("os", "remove"), ("os", "unlink"), ("os", "rename"), ("os", "replace"), ("os", "makedirs"),
+                  ("os", "mkdir"), ("os", "link"), ("os", "symlink"), ("os", "truncate"), ("os", "rmdir"),
+                  ("shutil", "copy"), ("shutil", "copy2"), ("shutil", "copyfile"), ("shutil", "move"),
+                  ("shutil", "rmtree"), ("tempfile", "mkstemp"), ("tempfile", "mkdtemp"),
+                  ("tempfile", "NamedTemporaryFile"), ("tempfile", "TemporaryFile")}
+
+
+def _mode(call: ast.Call, position: int) -> str | None:
+    """The mode argument of an open()-like call: its text, "" when absent (read), None when not a literal."""
+    node = call.args[position] if len(call.args) > position else next(
+        (k.value for k in call.keywords if k.arg == "mode"), None)
+    if node is None:
+        return ""
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _in_memory(tree: ast.AST) -> set[str]:
+    """Names bound to an in-memory buffer (`x = io.BytesIO()`): writing to them writes no file."""
+    return {t.id for node in ast.walk(tree) if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+            and getattr(node.value.func, "attr", getattr(node.value.func, "id", "")) in ("BytesIO", "StringIO")
+            for t in node.targets if isinstance(t, ast.Name)}
+
+
+def _writes(call: ast.Call, buffers: set[str] = frozenset()) -> bool:
+    """Whether a call opens a file for writing, or creates, changes or deletes one."""
+    func = call.func
+    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+    owner = func.value.id if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) else ""
+    if name == "open" and owner == "os":
+        if call.args and isinstance(call.args[0], ast.Attribute) and call.args[0].attr == "devnull":
+            return False  # the console points a closed stdout at /dev/null
+        flags = {n.attr for n in ast.walk(call.args[1]) if isinstance(n, ast.Attribute)} if len(call.args) > 1 else set()
+        return bool(flags & WRITE_FLAGS)
+    if name in ("open", "fdopen"):
+        mode = _mode(call, 0 if isinstance(func, ast.Attribute) and owner not in ("os", "io") else 1)
+        return mode is None or bool(set(mode) & set("wax+"))
+    if name == "savefig" and call.args and isinstance(call.args[0], ast.Name) and call.args[0].id in buffers:
+        return False
+    return name in CHANGING_METHODS or (owner, name) in CHANGING_CALLS
+
+
+def test_only_the_output_folder_stage_writes_files():
+    """Every write under --out goes through planner.cards (its store: atomic, no links, no in-place write
+    through a hard link, the umask honoured); nothing else opens a file for writing or deletes one."""
+    writing = []
+    for module, path in MODULES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        if not module.startswith("planner.cards"):
+            writing += [f"{module}:{node.lineno}" for node in ast.walk(tree)
+                        if isinstance(node, ast.Call) and _writes(node, _in_memory(tree))]
+    assert not writing
+
+
+def test_the_write_finder_finds_writes():
+    calls = ['open(p, "a")', 'p.open("w")', 'open(p, mode="x")', 'os.open(p, os.O_WRONLY | os.O_CREAT)',
+             'os.fdopen(fd, "wb")', "p.write_text('x')", "p.unlink()", "shutil.move(a, b)", "tempfile.mkstemp()",
+             "open(p, m)", "fig.savefig('chart.png')"]
+    reads = ["open(p)", 'open(p, "rb")', 'p.open("r", encoding="utf-8")', "os.open(p, os.O_RDONLY)",
+             'os.fdopen(fd, "rb")', "os.open(os.devnull, os.O_WRONLY)", "p.read_text()"]
+    assert all(_writes(ast.parse(c).body[0].value) for c in calls)
+    assert not any(_writes(ast.parse(c).body[0].value) for c in reads)

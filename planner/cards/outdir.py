@@ -4,8 +4,8 @@
   `.planner/`, or the index and trajectory folders an older planner made); anything
   else is refused, so a mistyped --out cannot scatter files into, or delete from, a
   folder of the user's own.
-- One run at a time: `lock` takes an advisory lock on `.planner/lock` (released by
-  the kernel even on SIGKILL); a second run says who holds it and waits.
+- One run at a time: `store.lock` takes an advisory lock on `.planner/lock` (released
+  by the kernel even on SIGKILL); a second run says who holds it and waits.
 - Writes never go through a symbolic link below the root: `check_target` refuses a
   target whose folders (or the file itself) are links, so a `site -> /elsewhere`
   link cannot redirect our writes or deletions.
@@ -15,13 +15,8 @@
 
 from __future__ import annotations
 
-import fcntl
-import json
 import os
 import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from planner.errors import UsageError
@@ -69,7 +64,7 @@ def claim(out: Path, what: str = "--out") -> Path:
     check_target(probe)  # a linked .planner/ would take our state (and its lock) elsewhere
     try:
         (out / STATE).mkdir(parents=True, exist_ok=True)
-        probe.write_bytes(b"")
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600))
         probe.unlink()
     except OSError as exc:
         raise UsageError(f"{what} {out} is not writable ({exc.strerror}); choose another folder") from None
@@ -100,35 +95,3 @@ def check_target(path: Path) -> None:
                         _verified.add(current)
     if os.path.islink(absolute):
         raise UsageError(f"{path} is a symbolic link; planner does not write through links")
-
-
-def _holder(path: Path) -> str:
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-        started = time.strftime("%H:%M:%S", time.localtime(info["started"]))
-        return f"pid {info['pid']} ({info['command']}, started {started})"
-    except (OSError, ValueError, KeyError, TypeError):
-        return "another planner run"
-
-
-@contextmanager
-def lock(out: Path, command: str, on_wait: Callable[[str], None]) -> Iterator[None]:
-    """Hold the folder's lock for the block; if another run holds it, say who and wait for it."""
-    path = out / STATE / "lock"
-    check_target(path)
-    with open(path, "a+", encoding="utf-8") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            on_wait(f"{out} is in use by {_holder(path)}; waiting for it to finish (Ctrl-C to stop)")
-            fcntl.flock(fh, fcntl.LOCK_EX)
-        fh.seek(0)
-        fh.truncate()
-        fh.write(json.dumps({"pid": os.getpid(), "command": command, "started": time.time()}))
-        fh.flush()
-        try:
-            yield
-        finally:
-            fh.seek(0)
-            fh.truncate()
-            fcntl.flock(fh, fcntl.LOCK_UN)

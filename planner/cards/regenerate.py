@@ -34,7 +34,7 @@ from planner.cards.store import (
     previously_derived,
     record_derived,
     relative_name,
-    remove_derived,
+    remove_file,
     save_trajectory,
     trajectory_files,
     write_if_changed,
@@ -259,6 +259,6 @@ def regenerate(out: Path) -> tuple[Summary, list[Trajectory]]:
         _note(out, key, "index", record)
     for gone in set(previous) - set(record):  # pages of trajectories that are gone, made by us
         if gone.startswith("site/"):
-            remove_derived(out / gone)
+            remove_file(out / gone)
     record_derived(out, record)
     return summary, kept

@@ -6,19 +6,28 @@ Layout under DIR (default `outputs`):
   trajectories.md                                 the papers x models index
   site/                                           the browsable HTML site
 
-Every write is atomic (a kill at any moment leaves the old file or the whole new
-one) and goes through `outdir.check_target`, which refuses links. Names become path
-segments only if a file system takes them as one name: no separators, no `..`, no
-control characters, not hidden, not reserved for our own folders.
+Every write under the output folder goes through this module (tests/test_architecture.py
+checks that nothing outside planner.cards opens a file for writing). A write is atomic
+(a kill at any moment leaves the old file or the whole new one), goes through
+`outdir.check_target`, which refuses links, and never changes a file in place that has
+another hard link (a `cp -al` backup would change with it): such a file is replaced,
+never rewritten. New files get the mode the umask allows, as any file tool's do. Names
+become path segments only if a file system takes them as one name: no separators, no
+`..`, no control characters, not hidden, not reserved for our own folders.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
+import stat
 import tempfile
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,6 +40,25 @@ RESERVED = {"site", "eval", "export", "reviewer", STATE, "trajectories.md", "fai
 _RESERVED_FOLDED = {r.casefold() for r in RESERVED}
 MAX_NAME_BYTES = 240  # a file name may hold 255 bytes; leave room for ".json" and temp prefixes
 _FORBIDDEN = re.compile(r"[/\\\x00-\x1f\x7f\u2028\u2029]")
+_append_lock = threading.Lock()
+
+
+def _read_umask() -> int:
+    """The process umask, read without changing it: Linux shows it in /proc/self/status. Elsewhere it is
+    set and restored once, here at import, before any thread of ours creates a file."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+FILE_MODE = 0o666 & ~_read_umask()  # what open() would give a new file: mkstemp's 0600 is not the user's choice
 
 
 def safe_segment(name: str, what: str) -> str:
@@ -89,6 +117,7 @@ def _replace(path: Path, data: str | bytes, durable: bool) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TMP_PREFIX)
     try:
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
             if durable:
@@ -114,11 +143,78 @@ def write_if_changed(path: Path, data: str) -> bool:
     return True
 
 
-def remove_derived(path: Path) -> None:
-    """Delete a file planner made (callers pass only paths from the derived-files record)."""
+def append_text(path: Path, text: str) -> None:
+    """Add `text` at the end of `path`, in one write so concurrent lines stay whole.
+
+    The file is opened without following a link and without waiting on a FIFO; a file
+    with another hard link is not written in place but replaced by a copy with the text
+    added, so the other name keeps what it held.
+    """
+    check_target(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = text.encode("utf-8")
+    with _append_lock:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
+                     0o666)
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise UsageError(f"{path} is not a regular file; planner writes only files it made")
+            if info.st_nlink == 1:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+                return
+        finally:
+            os.close(fd)
+        _replace(path, path.read_bytes() + data, durable=False)
+
+
+def remove_file(path: Path) -> None:
+    """Delete a file planner made (callers pass only paths of their own files: derived pages, cache entries)."""
     check_target(path)
     if path.is_file() and not path.is_symlink():
         path.unlink()
+
+
+LOCK, HOLDER = "lock", "holder.json"
+
+
+def _holder(out: Path) -> str:
+    try:
+        info = json.loads((out / STATE / HOLDER).read_text(encoding="utf-8"))
+        started = time.strftime("%H:%M:%S", time.localtime(info["started"]))
+        return f"pid {info['pid']} ({info['command']}, started {started})"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "another planner run"
+
+
+@contextmanager
+def lock(out: Path, command: str, on_wait: Callable[[str], None]) -> Iterator[None]:
+    """Hold the folder's lock for the block; if another run holds it, say who and wait for it.
+
+    The lock file is opened read-only and never written (a lock file hard-linked to a file
+    elsewhere must not be emptied); who holds it is written beside it, by replacement.
+    """
+    path = out / STATE / LOCK
+    check_target(path)
+    fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o666)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UsageError(f"{path} is not a regular file; move it aside (planner keeps its lock there)")
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            on_wait(f"{out} is in use by {_holder(out)}; waiting for it to finish (Ctrl-C to stop)")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        atomic_write(out / STATE / HOLDER, json.dumps({"pid": os.getpid(), "command": command,
+                                                         "started": time.time()}))
+        try:
+            yield
+        finally:
+            remove_file(out / STATE / HOLDER)
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
 
 
 def sweep_temp_files(out: Path) -> int:

@@ -22,12 +22,12 @@ def working_in(out_arg: str | Path, command: str, missing: str | None = None) ->
     A command that only reads what earlier ones wrote passes `missing` (what to run first): a folder
     that does not exist is then an error instead of being created empty."""
     from planner.cards import outdir
-    from planner.cards.store import sweep_temp_files
+    from planner.cards.store import lock, sweep_temp_files
 
     if missing is not None and not Path(out_arg).is_dir():
         raise UsageError(f"{out_arg}: no such folder; {missing}")
     out = outdir.claim(Path(out_arg))
-    with outdir.lock(out, command, console.err):
+    with lock(out, command, console.err):
         sweep_temp_files(out)
         yield out
 

@@ -66,8 +66,7 @@ class ResponseCache:
         """Drop answers a failed job rested on, so the next run asks afresh instead of failing again."""
         if self.folder is None:
             return
-        from planner.cards.outdir import check_target
+        from planner.cards.store import remove_file
 
         for key in keys:
-            check_target(self._path(key))
-            self._path(key).unlink(missing_ok=True)
+            remove_file(self._path(key))

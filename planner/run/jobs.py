@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 from planner.cards.card import write_card
 from planner.cards.store import (
+    append_text,
     card_path,
     json_path,
     load_trajectory,
@@ -39,7 +39,6 @@ from planner.run.task import (
 from planner.secrets import redact
 
 log = logging.getLogger(__name__)
-_failures_lock = threading.Lock()
 
 
 @dataclass
@@ -152,14 +151,8 @@ def fail(job: Job, out: Path, conv: Conversation[Any], errors: list[str], reason
 
 def record_failure(out: Path, name: str, identity: dict[str, str], reason: str, errors: list[str],
                    provenance: dict[str, Any] | None, file: str = "failures.jsonl") -> None:
-    """Append one JSON line to `out/<file>`; one write per line keeps lines whole."""
-    from planner.cards.outdir import check_target
-
+    """Append one JSON line to `out/<file>` (planner.cards.store.append_text: one write per line, never in
+    place through a hard link)."""
     row = {"time": datetime.now(UTC).isoformat(timespec="seconds"), "job": name, **identity,
            "reason": redact(reason), "errors": [redact(e) for e in errors], "provenance": provenance}
-    line = json.dumps(row, ensure_ascii=False) + "\n"
-    path = out / file
-    check_target(path)
-    out.mkdir(parents=True, exist_ok=True)
-    with _failures_lock, open(path, "a", encoding="utf-8") as fh:
-        fh.write(line)
+    append_text(out / file, json.dumps(row, ensure_ascii=False) + "\n")

@@ -109,8 +109,8 @@ def test_two_runs_on_one_out_take_turns_and_pay_once(tmp_path):
         out = tmp_path / "out"
         first = _batch(out, server)
         deadline = time.monotonic() + 30
-        lock = out / ".planner" / "lock"
-        while not (lock.exists() and '"pid"' in lock.read_text()) and time.monotonic() < deadline:
+        holder = out / ".planner" / "holder.json"
+        while not (holder.exists() and "\"pid\"" in holder.read_text()) and time.monotonic() < deadline:
             time.sleep(0.02)  # the first run holds the lock now; it needs at least 3 s more
         second = _batch(out, server)
         results = [p.communicate(timeout=120) for p in (first, second)]
@@ -147,3 +147,37 @@ def test_a_linked_state_folder_is_refused(tmp_path, capsys):
     (out / ".planner").symlink_to(elsewhere, target_is_directory=True)
     assert main(["import-cards", str(SEEDS), "--out", str(out)]) == 2
     assert list(elsewhere.iterdir()) == [] and "symbolic link" in capsys.readouterr().err
+
+
+def test_a_hard_linked_lock_or_failures_file_is_never_written_in_place(provider_env, tmp_path, capsys):
+    """`.planner/lock` hard-linked to a file elsewhere is not emptied, and a `cp -al` backup's copy of
+    failures.jsonl does not grow with the folder's."""
+    out, elsewhere, backup = tmp_path / "out", tmp_path / "elsewhere", tmp_path / "backup"
+    provider_env.default = lambda request: Reply.status(400, "max_tokens: too large for this model")
+    assert main(["run", "--paper", "simsiam", "--model", "gpt-4o", "--out", str(out)]) == 1
+    elsewhere.mkdir()
+    precious = elsewhere / "precious.txt"
+    precious.write_text("my notes\n", encoding="utf-8")
+    (out / ".planner/lock").unlink()
+    os.link(precious, out / ".planner/lock")
+    backup.mkdir()
+    os.link(out / "failures.jsonl", backup / "failures.jsonl")  # what `cp -al out backup` makes
+    kept = (backup / "failures.jsonl").read_bytes()
+    assert main(["run", "--paper", "smm", "--model", "gpt-4o", "--out", str(out)]) == 1
+    assert main(["import-cards", str(SEEDS), "--out", str(out)]) == 0
+    assert precious.read_text(encoding="utf-8") == "my notes\n"
+    assert (backup / "failures.jsonl").read_bytes() == kept
+    assert len((out / "failures.jsonl").read_text(encoding="utf-8").splitlines()) == 2
+    assert os.stat(out / "failures.jsonl").st_nlink == 1  # replaced, so later appends go in place again
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o077])
+def test_files_get_the_mode_the_umask_allows(tmp_path, umask):
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "planner", "import-cards", str(SEEDS), "--out", str(out)],
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT, capture_output=True, text=True,
+                          preexec_fn=lambda: os.umask(umask))
+    assert done.returncode == 0, done.stderr
+    modes = {oct(p.stat().st_mode & 0o777) for p in out.rglob("*") if p.is_file()}
+    folders = {oct(p.stat().st_mode & 0o777) for p in out.rglob("*") if p.is_dir()}
+    assert modes == {oct(0o666 & ~umask)} and folders == {oct(0o777 & ~umask)}
