@@ -17,6 +17,7 @@ from pathlib import Path
 from planner.core.rules import METRIC_SEPARATOR, card_errors, check
 from planner.core.schema import Ablation, Plan, Provenance, Trajectory
 from planner.errors import CardError
+from planner.inputs import read_user_file
 from planner.registry import model_slug
 
 
@@ -44,6 +45,9 @@ STYLE_BLOCK = """<style>
 }
 </style>"""
 COMPACT_END = "no-blank-line-before-close"  # the last ablation is followed directly by </div>
+MAX_CARD_BYTES = 1_000_000  # what an imported card may weigh (the published ones weigh about 4 kB)
+MAX_REASONING_CHARS = 100_000
+MAX_FIELD_CHARS = 5_000  # a name, part, action, replacement or metric
 
 
 def box_div(c: BoxColours) -> str:
@@ -236,11 +240,20 @@ def _read_fields(cur: _Lines, name: str) -> Ablation:
 
 
 def read_card_file(path: Path) -> Trajectory:
-    """Read a card from disk; undecodable bytes become a CardError naming the file (never its content)."""
+    """Read a card from disk: a regular file of at most MAX_CARD_BYTES whose fields fit the caps below (a
+    card's text is rendered again by every regenerate); undecodable bytes become a CardError naming the
+    file (never its content)."""
+    data = read_user_file(path, "card", MAX_CARD_BYTES, hint="a card is a markdown file of a few kB")
     try:
-        raw = path.read_bytes().decode("utf-8")
+        raw = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise CardError(f"{path}: not UTF-8 text (byte {exc.start}); a card is a UTF-8 markdown file") from None
-    except OSError as exc:
-        raise CardError(f"{path}: cannot read ({exc.strerror})") from None
-    return read_card(raw, str(path))
+    t = read_card(raw, str(path))
+    fields = [("reasoning", t.plan.reasoning, MAX_REASONING_CHARS)] + [
+        (f"ablation {i}", value, MAX_FIELD_CHARS) for i, ab in enumerate(t.plan.ablations, 1)
+        for value in (ab.name, ab.ablated_part, ab.action, *ab.replacement, *ab.metrics)]
+    for what, value, cap in fields:
+        if len(value) > cap:
+            raise CardError(f"{path}: the {what} holds {len(value):,} characters, more than the {cap:,} a card "
+                            "field may hold; shorten it")
+    return t

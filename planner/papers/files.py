@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 
 from planner.errors import UsageError
-from planner.inputs import resolves_inside
+from planner.inputs import read_user_file, resolves_inside
 from planner.papers.paper import TEXT_SUFFIXES, Paper
 
 _ID_UNSAFE = re.compile(r"[^\w.+-]+")
@@ -28,21 +28,13 @@ def paper_id_for(path: Path) -> str:
     return _ID_UNSAFE.sub("-", stem).strip("-.")[:120] or "paper"
 
 
-def _read_bytes(path: Path) -> bytes:
-    try:
-        if not path.is_file():
-            raise UsageError(f"{path}: not a regular file; give a paper file or a LaTeX folder")
-        if path.stat().st_size > MAX_BYTES:
-            raise UsageError(f"{path}: larger than {MAX_BYTES // 1_000_000} MB; give the paper's text")
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file; give a paper id from 'planner papers' or an existing path") from None
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read ({exc.strerror}); check the path and its permissions") from None
+def _read_bytes(path: Path, folder: Path | None = None) -> bytes:
+    return read_user_file(path, "", MAX_BYTES, within=folder,
+                          hint="give the paper as a .md, .txt, .tex or .pdf file or a LaTeX folder")
 
 
-def _read_text(path: Path) -> str:
-    data = _read_bytes(path)
+def _read_text(path: Path, folder: Path | None = None) -> str:
+    data = _read_bytes(path, folder)
     if b"\x00" in data[:8192]:
         raise UsageError(f"{path}: looks binary, not text; give a .md, .txt, .tex or .pdf paper")
     try:
@@ -69,7 +61,18 @@ def _read_latex_folder(folder: Path) -> str:
             sources.append(p)
     if not sources:
         raise UsageError(f"{folder}: no .tex files in this folder; give a folder of LaTeX sources or a single file")
-    return "\n".join(_wrap(p.relative_to(folder).as_posix(), _read_text(p)) for p in sources)
+    return "\n".join(_wrap(p.relative_to(folder).as_posix(), _read_text(p, folder)) for p in sources)
+
+
+def _opens_without_password(reader) -> bool:  # type: ignore[no-untyped-def]
+    """Many publishers ship PDFs with only an owner password (no printing, no editing): their text opens
+    with the empty user password."""
+    from pypdf import PasswordType
+
+    try:
+        return reader.decrypt("") != PasswordType.NOT_DECRYPTED
+    except Exception:  # an encryption pypdf cannot undo (e.g. AES without a crypto library)
+        return False
 
 
 def _read_pdf(path: Path) -> str:
@@ -83,8 +86,8 @@ def _read_pdf(path: Path) -> str:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             reader = PdfReader(BytesIO(data))
-            if reader.is_encrypted:
-                raise UsageError(f"{path}: the PDF is encrypted; give an unencrypted PDF or its text")
+            if reader.is_encrypted and not _opens_without_password(reader):
+                raise UsageError(f"{path}: the PDF is encrypted with a password; give an unencrypted PDF or its text")
             pages = [page.extract_text() or "" for page in reader.pages]
     except UsageError:
         raise

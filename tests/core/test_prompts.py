@@ -70,6 +70,48 @@ def test_a_user_template_cannot_reach_python(tmp_path: Path, template, capsys, m
     assert err.count("\n") == 1 and "Traceback" not in err
 
 
+@pytest.mark.parametrize("how", ["a linked template", "an include of a link", "a link to a folder outside"])
+def test_a_prompts_folder_never_follows_a_link_out_of_it(tmp_path: Path, capsys, monkeypatch, how):
+    secret = tmp_path / "id_rsa"
+    secret.write_text("TOP-SECRET-KEY-MATERIAL", encoding="utf-8")
+    prompts = tmp_path / "prompts"
+    prompts.mkdir()
+    if how == "a linked template":
+        (prompts / "system.j2").symlink_to(secret)
+    elif how == "an include of a link":
+        (prompts / "_rules.j2").symlink_to(secret)
+        (prompts / "author.j2").write_text('Plan {{ paper.id }}. {% include "_rules.j2" %}', encoding="utf-8")
+    else:
+        (tmp_path / "shared").mkdir()
+        (tmp_path / "shared" / "system.j2").write_text("TOP-SECRET-KEY-MATERIAL", encoding="utf-8")
+        (prompts / "shared").symlink_to(tmp_path / "shared", target_is_directory=True)
+        (prompts / "author.j2").write_text('{% include "shared/system.j2" %}', encoding="utf-8")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    code = main(["run", "--paper", "simsiam", "--model", "gpt-4o", "--dry-run", "--prompts", str(prompts)])
+    captured = capsys.readouterr()
+    assert code == 2 and "TOP-SECRET" not in captured.out + captured.err
+    assert captured.err.count("\n") == 1 and "points outside" in captured.err
+
+
+@pytest.mark.parametrize("template", [
+    "{% for i in range(3000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+    "{% set r = range(3000)|list %}{% for a in r %}{% for b in range(100000) %}{% endfor %}{% endfor %}",
+    "{{ 'x' * 50000000 }}",
+    "{{ 'x'.ljust(50000000) }}",
+    "{% set ns = namespace(s='x') %}{% for i in range(26) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+    "{{ ('x' * 1000)|replace('x', 'y' * 50000) }}",
+])
+def test_a_template_that_loops_or_grows_without_bound_stops_with_one_line(tmp_path: Path, capsys, template):
+    import time
+
+    (tmp_path / "author.j2").write_text(template, encoding="utf-8")
+    started = time.monotonic()
+    code = main(["run", "--paper", "simsiam", "--model", "gpt-4o", "--dry-run", "--prompts", str(tmp_path)])
+    captured = capsys.readouterr()
+    assert code == 2 and time.monotonic() - started < 10
+    assert captured.out == "" and captured.err.count("\n") == 1 and "limits" in captured.err
+
+
 class _Opened:
     """Every path this process opens while `active`, whatever way it is opened (an audit hook)."""
 

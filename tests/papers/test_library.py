@@ -87,6 +87,21 @@ def _pdf(path: Path, text: str | None, password: str | None = None) -> Path:
     return path
 
 
+@pytest.mark.parametrize("algorithm", ["RC4-128", "AES-128"])
+def test_a_pdf_with_only_an_owner_password_is_read(tmp_path: Path, capsys, monkeypatch, algorithm):
+    """Publishers lock printing and editing with an owner password; the text opens with the empty one."""
+    from pypdf import PdfReader, PdfWriter
+
+    path = _pdf(tmp_path / "published.pdf", "Contrastive gating network")
+    writer = PdfWriter(clone_from=PdfReader(path))
+    writer.encrypt(user_password="", owner_password="publisher-only", algorithm=algorithm)
+    writer.write(path)
+    assert PdfReader(path).is_encrypted
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    assert main(["run", "--paper", str(path), "--model", "gpt-4o", "--dry-run"]) == 0
+    assert "Contrastive gating network" in capsys.readouterr().out
+
+
 def test_pdf_text_is_extracted(tmp_path: Path):
     paper = load_paper(str(_pdf(tmp_path / "paper.pdf", "Contrastive gating network")))
     assert "Contrastive gating network" in paper.text and paper.id == "paper"
