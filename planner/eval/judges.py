@@ -31,7 +31,8 @@ JUDGE_MAX_TOKENS = 2048
 
 
 class _Pair(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: item numbers are JSON integers only; `true`, `"1"` and `1.0` are not numbers a judge may point with
+    model_config = ConfigDict(extra="forbid", strict=True)
     a: int = Field(description="the number of an item in list A")
     b: int = Field(description="the number of an item in list B")
 

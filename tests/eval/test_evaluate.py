@@ -137,6 +137,17 @@ def test_a_judge_answer_that_is_not_json_gets_repairs_then_a_recorded_failure(se
     assert not list((seeded / ".cache").rglob("*.json"))  # failed judgements are not replayed for free
 
 
+def test_a_judge_points_with_integers_only(seeded, judge_env, capsys):
+    judge_env.default = None
+    judge_env.push(*[Reply.json({"reasoning": "r", "matches": [{"a": value, "b": 1}]}) for value in (True, "1", 1.0)])
+    code = main(["eval", "--out", str(seeded), "--judge", "gpt-4o", "--papers", "simsiam", "--concurrency", "1"])
+    assert code == 1 and len(judge_env.requests) == 3  # two repair turns, then a recorded failure
+    (folder,) = (seeded / "eval/author").iterdir()
+    (failure,) = [json.loads(x) for x in (folder / "failures.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert "valid integer" in failure["reason"]
+    assert "valid integer" in judge_env.requests[1].body["messages"][-1]["content"]
+
+
 def test_lm_judge_through_the_batch_api(seeded, judge_env, capsys):
     judge_env.batches.polls_until_done = 1
     code = main(["eval", "--out", str(seeded), "--judge", "gpt-4o,claude-3.5-sonnet,offline", "--via", "batch-api",
