@@ -10,7 +10,11 @@ A batch completes on the `polls`-th status check after its creation. Knobs on
   line at all) or "error" (a server error for that line);
 - `shuffle`: results in random order; `empty_error_file_id`: "" instead of null;
 - `fail_with`: a (code, message) a whole OpenAI batch fails with, e.g. token_limit_exceeded,
-  when `fail_if(batch)` says so.
+  when `fail_if(batch)` says so;
+- `create_delay` (from the `delay_from`-th creation on): the batch exists at once, its id comes late;
+- `refuse(method, path)`: a (status, message) to answer a batch endpoint with instead, e.g. a 401;
+  `forget(batch_id)` makes the server not know a batch any more (404);
+- `odd_lines(batch)`: (extra output lines, extra error-file lines) added when a batch ends.
 """
 
 from __future__ import annotations
@@ -89,6 +93,9 @@ class Batches:
         self.fail_if: Callable[[FakeBatch], bool] = lambda batch: False
         self.fail_with = ("token_limit_exceeded", "Enqueued token limit reached for this model.")
         self.create_delay = 0.0  # seconds a batch creation waits before answering (the batch exists already)
+        self.delay_from = 1  # the first creation (1-based) that waits
+        self.refuse: Callable[[str, str], tuple[int, str] | None] = lambda method, path: None
+        self.odd_lines: Callable[[FakeBatch], tuple[list[str], list[str]]] = lambda batch: ([], [])
         self.lock = threading.Lock()
 
     @staticmethod
@@ -97,9 +104,27 @@ class Batches:
 
     # ------------------------------------------------------------ HTTP
 
+    def forget(self, batch_id: str) -> None:
+        with self.lock:
+            self.batches.pop(batch_id, None)
+
+    def _refused(self, method: str, path: str) -> tuple[int, Any, dict[str, str]] | None:
+        refusal = self.refuse(method, path)
+        if refusal is None:
+            return None
+        status, message = refusal
+        kind = {401: "authentication_error", 403: "permission_error", 404: "not_found_error"}.get(status, "api_error")
+        if path.startswith("/v1/messages/"):
+            return status, {"type": "error", "error": {"type": kind, "message": message}}, {}
+        return status, {"error": {"message": message, "type": kind, "code": None, "param": None}}, {}
+
     def post(self, req: Any) -> tuple[int, Any, dict[str, str]]:
+        refused = self._refused("POST", req.path)
+        if refused is not None:
+            return refused
         answer = self._post(req)
-        if req.path in ("/v1/batches", "/v1/messages/batches") and self.create_delay:
+        if req.path in ("/v1/batches", "/v1/messages/batches") and self.create_delay and \
+                len(self.created) >= self.delay_from:
             self.server._stopping.wait(self.create_delay)
         return answer
 
@@ -117,10 +142,13 @@ class Batches:
                 batch = self.batches[match.group(1)]
                 batch.cancelled = True
                 return 200, self._view(batch), {}
-        return 404, {"error": {"message": f"fake batch: unknown path {path}", "type": "not_found"}}, {}
+        return self._not_found(path)
 
     def get(self, req: Any) -> tuple[int, Any, dict[str, str]]:
         path = req.path
+        refused = self._refused("GET", path)
+        if refused is not None:
+            return refused
         with self.lock:
             match = re.fullmatch(r"/v1/files/([^/]+)/content", path)
             if match and match.group(1) in self.files:
@@ -140,7 +168,14 @@ class Batches:
                 data = [self._view(b) for b in reversed(self.created) if b.kind == kind]
                 return 200, {"object": "list", "data": data, "has_more": False,
                              "first_id": data[0]["id"] if data else None, "last_id": data[-1]["id"] if data else None}, {}
-        return 404, {"error": {"message": f"fake batch: unknown path {path}", "type": "not_found"}}, {}
+        return self._not_found(path)
+
+    @staticmethod
+    def _not_found(path: str) -> tuple[int, Any, dict[str, str]]:
+        message = f"fake batch: unknown path {path}"
+        if path.startswith("/v1/messages/"):
+            return 404, {"type": "error", "error": {"type": "not_found_error", "message": message}}, {}
+        return 404, {"error": {"message": message, "type": "invalid_request_error", "code": None, "param": None}}, {}
 
     # ------------------------------------------------------------ creating
 
@@ -201,6 +236,9 @@ class Batches:
                 self._openai_line(batch, line)
             else:
                 self._anthropic_line(batch, line)
+        extra_output, extra_errors = self.odd_lines(batch)
+        batch.output += extra_output
+        batch.errors += extra_errors
         if batch.kind == "openai":
             if batch.output:
                 batch.output_file_id = _id("file-")
@@ -270,7 +308,7 @@ class Batches:
 
     def _view(self, batch: FakeBatch) -> dict[str, Any]:
         if batch.kind == "openai":
-            failed = sum(1 for x in batch.errors)
+            failed = min(len(batch.errors), len(batch.lines) - min(len(batch.output), len(batch.lines)))
             return {
                 "id": batch.id, "object": "batch", "endpoint": "/v1/chat/completions",
                 "errors": {"object": "list", "data": [{"code": batch.failure[0], "message": batch.failure[1],
@@ -278,17 +316,21 @@ class Batches:
                 "input_file_id": batch.input_file_id, "completion_window": "24h", "status": batch.status,
                 "output_file_id": batch.output_file_id, "error_file_id": batch.error_file_id,
                 "created_at": int(batch.created), "expires_at": int(batch.created) + 86400,
-                "request_counts": {"total": len(batch.lines), "completed": len(batch.output), "failed": failed},
+                "request_counts": {"total": len(batch.lines), "completed": min(len(batch.output), len(batch.lines)),
+                                   "failed": failed},
                 "metadata": batch.metadata,
             }
         ended = batch.status == "ended"
         counts = {"processing": 0 if ended else len(batch.lines), "succeeded": 0, "errored": 0, "canceled": 0,
                   "expired": 0}
         if ended:
-            for row in batch.output:
-                kind = json.loads(row)["result"]["type"]
-                counts[{"succeeded": "succeeded", "errored": "errored", "canceled": "canceled",
-                        "expired": "expired"}[kind]] += 1
+            for row in batch.output[:len(batch.lines)]:  # odd lines a test added are not requests
+                try:
+                    kind = json.loads(row)["result"]["type"]
+                except (ValueError, KeyError, TypeError):
+                    continue
+                if kind in counts:
+                    counts[kind] += 1
         url = f"{self.server.url}/v1/messages/batches/{batch.id}/results" if ended else None
         return {"id": batch.id, "type": "message_batch",
                 "processing_status": "ended" if ended else ("canceling" if batch.cancelled else "in_progress"),

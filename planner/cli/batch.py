@@ -26,17 +26,14 @@ def paper_refs(papers: str | None, papers_file: Path | None, all_papers: bool) -
     if all_papers:
         return library_ids()
     if papers_file is not None:
+        from planner.inputs import read_user_file
+
+        data = read_user_file(papers_file, "--papers-file", MAX_LIST_BYTES,
+                              hint="give a text file with one paper id or path per line")
         try:
-            if not papers_file.is_file():
-                raise UsageError(f"--papers-file {papers_file}: not a regular file; give a text file with one paper "
-                                 "id or path per line")
-            if papers_file.stat().st_size > MAX_LIST_BYTES:
-                raise UsageError(f"--papers-file {papers_file}: larger than 1 MB; that is not a list of papers")
-            lines = papers_file.read_text(encoding="utf-8").splitlines()
+            lines = data.decode("utf-8").splitlines()
         except UnicodeDecodeError:
             raise UsageError(f"--papers-file {papers_file}: not UTF-8 text") from None
-        except OSError as exc:
-            raise UsageError(f"--papers-file {papers_file}: cannot read ({exc.strerror})") from None
         refs = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
     else:
         refs = split(papers)
@@ -68,21 +65,44 @@ def cmd_batch(args: argparse.Namespace) -> int:
         raise UsageError("--via batch-file serves one model per file (vLLM's run-batch loads one model); "
                          "give one model")
     jobs = make_jobs(papers, specs, opts)
-    clients = _clients(args, jobs, opts)  # a missing key stops the command before --out is touched
+    clients = None if args.cancel else _clients(args, jobs, opts)  # a missing key stops us before --out is touched
     started = time.time()
     with working_in(args.out, "planner batch") as out:
+        if args.cancel:
+            return _cancel(out, opts.timeout)
         cache = ResponseCache(None if args.no_cache else out / ".cache", newer_than=started if args.force else None)
         summary, todo = _triage(jobs, out, args.force)
-        if todo or args.cancel:
-            code = _drive(args, out, todo, cache, summary, opts, clients)
-            if code is not None:
-                return code
+        if todo:
+            _drive(args, out, todo, cache, summary, opts, clients)
         _print_summary(summary, out)
         if not summary.interrupted:
             refresh(out)
     if summary.interrupted:
         return 130
+    if summary.blocked:  # the cards that finished are written; now say what is left
+        raise UsageError(summary.blocked)
     return 1 if summary.count("failed") else 0
+
+
+def _cancel(out: Path, timeout: float) -> int:
+    """Cancel every unfinished batch the folder's manifest records, whichever models this command names."""
+    from planner.run.batching.cancel import cancel_all
+    from planner.run.batching.reach import ManifestEngines
+    from planner.run.batching.rounds import State
+    from planner.run.cache import ResponseCache
+    from planner.run.manifest import Manifest
+
+    manifest = Manifest.load(out)
+    state = State([], ResponseCache(None), manifest, console.err, engines=ManifestEngines(manifest, timeout))
+    cancelled, problems = cancel_all(state)
+    for line in problems:
+        console.err(line)
+    if cancelled:
+        console.out(f"cancelled {cancelled} batch(es). What they finished is paid for: the same command without "
+                    "--cancel collects it, and sends the cancelled requests again, which buys them again")
+    elif not problems:
+        console.out("no unfinished batches to cancel")
+    return 1 if problems else 0
 
 
 def _triage(jobs, out: Path, force: bool):  # type: ignore[no-untyped-def]
@@ -103,7 +123,8 @@ def _triage(jobs, out: Path, force: bool):  # type: ignore[no-untyped-def]
 
 
 def _clients(args: argparse.Namespace, jobs, opts):  # type: ignore[no-untyped-def]
-    """Every client the jobs need, made up front: (synchronous providers by model, batch engines by model)."""
+    """Every adapter the jobs need, made up front so that a missing key stops the command at once:
+    (synchronous providers by model, batch engines by model). Their SDK clients wait for a request."""
     from planner.cards.store import atomic_write
     from planner.providers.batch_file import BatchFile
     from planner.run.sweep import batch_engines, providers_for
@@ -117,42 +138,42 @@ def _clients(args: argparse.Namespace, jobs, opts):  # type: ignore[no-untyped-d
     return providers_for([s for s in specs if s.name not in engines], opts.base_url, opts.timeout), engines
 
 
-def _drive(args: argparse.Namespace, out: Path, todo, cache, summary, opts, clients) -> int | None:  # type: ignore[no-untyped-def]
+def _drive(args: argparse.Namespace, out: Path, todo, cache, summary, opts, clients) -> None:  # type: ignore[no-untyped-def]
+    import os
+
     from planner.run.manifest import Manifest
-    from planner.run.sweep import cancel, run_batched
+    from planner.run.sweep import run_batched
 
     providers, engines = clients
     if args.via == "sync":
         _sync(todo, out, providers, cache, opts, args.concurrency, summary)
-        return None
+        return
     manifest = Manifest.load(out)
-    if args.via == "batch-file":
-        emitted = {s.path for s in manifest.shards.values()}
-        if args.emit and args.emit.exists() and str(args.emit) not in emitted:
+    if args.via == "batch-file" and args.emit and args.emit.exists():
+        emitted = {os.path.realpath(s.path) for s in manifest.shards.values() if s.path}
+        if os.path.realpath(args.emit) not in emitted:
             raise UsageError(f"--emit {args.emit} exists and was not written by planner; choose a new file")
     engines_for = lambda job: engines.get(job.spec.name)  # noqa: E731
-    if args.cancel:
-        n = cancel(todo, manifest, engines_for, console.err)
-        console.out(f"cancelled {n} batch(es); run the same command again to collect what they finished")
-        return 0
     via = args.via
     rest = run_batched(todo, out, engines_for, cache, manifest, wait=not args.no_wait and via == "batch-api",
-                       poll_interval=args.poll_interval, show=console.err, summary=summary, via=via)
+                       poll_interval=args.poll_interval, show=console.err, summary=summary, via=via,
+                       adopt=args.adopt)
     if rest:
         _sync(rest, out, providers, cache, opts, args.concurrency, summary)
-    if summary.waiting:
+    if summary.waiting and not summary.blocked:
         hint = ("run vLLM's run-batch on the emitted file, then this command with --collect RESULTS"
                 if via == "batch-file" else "run the same command again to collect them")
         console.out(f"{summary.waiting} job(s) wait for batch answers; {hint}")
-    return None
 
 
 def _sync(jobs, out, providers, cache, opts, concurrency, summary) -> None:  # type: ignore[no-untyped-def]
+    from planner.run.batching.inflight import guard
     from planner.run.sweep import run_sync
 
+    in_flight = guard(out, cache, opts.timeout, console.err)  # never buy what a batch of this folder is buying
     with console.Progress(len(jobs), "planning") as bar:
         run_sync(jobs, out, providers, cache, opts.retry, concurrency, summary,
-                 on_result=lambda r: bar.advance(f"{r.job.name}: {r.status}"))
+                 on_result=lambda r: bar.advance(f"{r.job.name}: {r.status}"), guard=in_flight)
 
 
 def _print_summary(summary, out: Path) -> None:  # type: ignore[no-untyped-def]

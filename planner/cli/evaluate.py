@@ -33,18 +33,21 @@ def _judges(names: list[str], base_url: str | None):  # type: ignore[no-untyped-
     return [with_base_url(resolve(n), base_url) for n in dict.fromkeys(names) if n != OFFLINE]
 
 
-def _run_sync(work, args: argparse.Namespace, cache) -> list[Any]:  # type: ignore[no-untyped-def]
+def _run_sync(work, args: argparse.Namespace, cache, out: Path) -> list[Any]:  # type: ignore[no-untyped-def]
     from planner.providers.retry import RetryPolicy
+    from planner.run.batching.inflight import guard
     from planner.run.sweep import providers_for, run_pool
     from planner.run.sync import Asker, converse
 
     providers = providers_for((item.judge for item in work), args.base_url, args.timeout)
+    in_flight = guard(out, cache, args.timeout, console.err)  # never buy what a judge batch is buying
     outcomes: dict[int, Any] = {}
 
     def judge(index: int) -> Any:
         item = work[index]
         try:
-            return converse(item.conv, Asker(providers[item.judge.name], cache, RetryPolicy(), item.label))
+            return converse(item.conv, Asker(providers[item.judge.name], cache, RetryPolicy(), item.label,
+                                             in_flight))
         except WorkError as exc:
             return str(exc)
 
@@ -80,13 +83,14 @@ def _run_batched(work, args: argparse.Namespace, cache, out: Path) -> list[Any]:
             sync_indices.append(index)
     outcomes: list[Any] = [None] * len(work)
     if items:
-        driver = Driver([i for _, i in items], cache, Manifest.load(out), args.poll_interval, console.err)
+        driver = Driver([i for _, i in items], cache, Manifest.load(out), args.poll_interval, console.err,
+                        adopt=args.adopt)
         if not driver.run(wait=not args.no_wait):
             console.out("judge batches submitted; run the same command again to collect them")
         for index, item in items:
             outcomes[index] = "its batch is still running" if isinstance(item.decision, Ask) else _reason(item.decision)
     if sync_indices:
-        rest = _run_sync([work[i] for i in sync_indices], args, cache)
+        rest = _run_sync([work[i] for i in sync_indices], args, cache, out)
         for index, outcome in zip(sync_indices, rest):
             outcomes[index] = outcome
     return outcomes
@@ -114,7 +118,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         work = judge_work(found, judges, None, args.max_repairs)
         cache = ResponseCache(None if args.no_cache else out / ".cache")
         run = (lambda w: _run_batched(w, args, cache, out)) if args.via == "batch-api" else \
-            (lambda w: _run_sync(w, args, cache))
+            (lambda w: _run_sync(w, args, cache, out))
         verdicts = judge_all(found, names, judges, work, run)
         result = scores(found, verdicts, args.task, args.top_k)
         label = names[0] if len(names) == 1 else "majority(" + ",".join(names) + ")"

@@ -85,6 +85,9 @@ def _driver_options(p: argparse.ArgumentParser, file_mode: bool) -> None:
     p.add_argument("--poll-interval", type=SECONDS, default=30.0, metavar="SECONDS",
                    help="seconds between batch status checks (default 30)")
     p.add_argument("--no-wait", action="store_true", help="submit the batches and exit; run again to collect")
+    p.add_argument("--adopt", metavar="BATCH_ID",
+                   help="batch-api: the batch that is ours, when planner names several that could be the one a "
+                        "stopped run created")
     p.add_argument("--concurrency", type=POSITIVE, default=4, help="synchronous requests in flight (default 4)")
 
 
@@ -108,7 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--all", action="store_true", help="every paper in the library")
     p.add_argument("--models", required=True, help="comma-separated models")
     _driver_options(p, file_mode=True)
-    p.add_argument("--cancel", action="store_true", help="cancel the unfinished batches of this command and exit")
+    p.add_argument("--cancel", action="store_true",
+                   help="cancel every unfinished batch of the output folder and exit (rerunning buys the cancelled "
+                        "requests again)")
     p.add_argument("--emit", type=Path, metavar="FILE", help="batch-file: write this round's requests here")
     p.add_argument("--collect", type=Path, metavar="FILE", help="batch-file: read vLLM run-batch results from here")
     _run_options(p)
@@ -182,6 +187,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         if getattr(args, "no_wait", False) and args.via == "sync":  # batch and eval share the driver options
             raise UsageError("--no-wait belongs to --via batch-api")
+        if getattr(args, "adopt", None) and args.via != "batch-api":
+            raise UsageError("--adopt belongs to --via batch-api")
         return _handler(args.command)(args)
     except PlannerError as exc:
         console.error(str(exc))

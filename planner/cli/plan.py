@@ -22,6 +22,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.dry_run:
         return dry_run(job)
     from planner.providers.factory import make_provider
+    from planner.run.batching.inflight import guard
     from planner.run.sweep import run_one
 
     provider = make_provider(spec, opts.base_url, opts.timeout)  # a missing key stops us before --out is made
@@ -32,7 +33,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             console.out(f"{job.name}: skipped: {why}")
             return 0 if state == "done" else 1
         cache = ResponseCache(None if args.no_cache else out / ".cache", newer_than=started if args.force else None)
-        result = run_one(job, out, provider, cache, opts.retry)
+        result = run_one(job, out, provider, cache, opts.retry, guard(out, cache, opts.timeout, console.err))
         if result.status == "failed":
             console.err(result.line())
             console.err(f"failure recorded in {out / 'failures.jsonl'}")

@@ -14,6 +14,7 @@ through the same `reply_from_body` as a synchronous answer.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from typing import Any
@@ -134,9 +135,8 @@ def refusal(status: int, message: str, request: Request, what: str) -> Exception
 
 class AnthropicMessages(SdkAdapter):
     def __init__(self, spec: ModelSpec, base_url: str | None, timeout: float) -> None:
-        import anthropic
-
-        super().__init__(spec, endpoint(spec, base_url), timeout, anthropic.Anthropic)
+        super().__init__(spec, endpoint(spec, base_url), timeout,
+                         lambda: importlib.import_module("anthropic").Anthropic)
 
     def complete(self, request: Request) -> Reply:
         import anthropic

@@ -5,7 +5,10 @@ shard of requests into one provider batch and back: `entry` is the line a reques
 becomes, `submit` creates the batch (saving each id the moment it exists), `poll`
 reports its status, `results` yields one `LineResult` per answered or failed line,
 keyed by custom_id, `cancel` stops it, and `adopt` finds a batch that was created but
-whose id a kill prevented us from saving.
+whose id a kill prevented us from saving (never one recorded for another shard, and
+never a guess among several: `AmbiguousBatch`). SDK errors leave the engines sorted
+like a synchronous call's (`sdk_errors`), so a batch the provider no longer knows is
+told from a status check that failed for a moment.
 
 A failed line is transient (expired, cancelled, rate-limited, server error: it goes
 into the next round) or permanent (an invalid request: the job fails and is recorded).
@@ -42,7 +45,7 @@ class Shard:
     engine: str  # e.g. "openai|https://api.openai.com/v1"
     model: str
     entries: dict[str, Entry]  # custom_id -> entry
-    state: str = "prepared"  # prepared | uploaded | creating | submitted | ended | failed | collected
+    state: str = "prepared"  # prepared | uploaded | creating | submitted | cancelled | collected
     file_id: str | None = None
     batch_id: str | None = None
     created_at: float = field(default_factory=time.time)
@@ -51,11 +54,7 @@ class Shard:
     counts: dict[str, int] = field(default_factory=dict)
     error: str | None = None
     path: str | None = None  # the input file (batch-file mode: the emitted file)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Shard:
-        entries = {cid: Entry(**e) for cid, e in data.pop("entries").items()}
-        return cls(entries=entries, **data)
+    adopted: str | None = None  # how a batch whose id a kill lost was recognised ("exact", "time and size", "--adopt")
 
 
 @dataclass(frozen=True)
@@ -84,9 +83,19 @@ def sdk_errors(sdk: ModuleType, what: str) -> Iterator[None]:
     try:
         yield
     except sdk.APIStatusError as exc:
-        raise status_error(exc, what) from None
+        error = status_error(exc, what)
+        error.status = exc.status_code  # type: ignore[attr-defined]  # a 404 (batch unknown) is told from a 401
+        raise error from None
     except sdk.APIError as exc:
         raise TransientError(f"{what}: {exc}") from None
+
+
+class AmbiguousBatch(WorkError):
+    """Several batches could be the one created for a shard before a kill saved its id: never guess."""
+
+    def __init__(self, candidates: list[tuple[str, float]]) -> None:
+        super().__init__(", ".join(batch_id for batch_id, _ in candidates))
+        self.candidates = candidates  # (batch id, when it was created in epoch seconds)
 
 
 @dataclass(frozen=True)
@@ -151,7 +160,7 @@ class Engine(Protocol):
 
     def submit(self, shard: Shard, entries: list[dict[str, Any]], save: Callable[[], None]) -> None: ...
 
-    def adopt(self, shard: Shard) -> str | None: ...
+    def adopt(self, shard: Shard, taken: set[str]) -> str | None: ...
 
     def poll(self, shard: Shard) -> Poll: ...
 

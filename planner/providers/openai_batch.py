@@ -5,7 +5,8 @@ A shard is uploaded (`files.create`, purpose "batch"), then turned into a batch
 files, matched by custom_id (lines arrive in any order): the output file (answers)
 and the error file (failed, expired and cancelled lines; its id may be an empty
 string when there are none). A batch created in the instant before a kill saved its id
-is found again through `batches.list` by its input file id.
+is found again through `batches.list` by its input file id (or the shard named in its
+metadata): exactly, never by a guess.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from planner.providers.batch import LineResult, Poll, Shard, openai_line, sdk_er
 from planner.registry import ModelSpec, retirement
 
 ENDED = {"completed", "failed", "expired", "cancelled"}
+LIST_LIMIT = 300  # batches looked at when adopting: the newest first, and ours was created moments before the kill
 
 
 class OpenAILines:
@@ -43,9 +45,13 @@ class OpenAIBatch(OpenAILines):
     discount = True
 
     def __init__(self, spec: ModelSpec, base_url: str | None, timeout: float) -> None:
-        sync = openai_chat.OpenAIChat(spec, base_url, timeout)  # the same endpoint, key and client as sync calls
-        self.endpoint, self.client = sync.endpoint, sync.client
+        self._sync = openai_chat.OpenAIChat(spec, base_url, timeout)  # the same endpoint, key and client as sync calls
+        self.endpoint = self._sync.endpoint
         self.name = f"openai|{self.endpoint}"
+
+    @property
+    def client(self) -> Any:
+        return self._sync.client  # built when the first request is sent, not before
 
     def submit(self, shard: Shard, entries: list[dict[str, Any]], save: Callable[[], None]) -> None:
         import openai
@@ -63,17 +69,27 @@ class OpenAIBatch(OpenAILines):
         shard.batch_id, shard.state = batch.id, "submitted"
         save()
 
-    def adopt(self, shard: Shard) -> str | None:
-        """The id of a batch already created from this shard's file (a kill came before its id was saved)."""
+    def adopt(self, shard: Shard, taken: set[str]) -> str | None:
+        """The id of a batch created from this shard's file or naming it in its metadata (a kill came before
+        its id was saved): exact, and never a batch recorded for another shard."""
+        import openai
+
         if shard.file_id is None:
             return None
-        for batch in self.client.batches.list(limit=100):
-            if batch.input_file_id == shard.file_id:
-                return batch.id
+        with sdk_errors(openai, "openai batches list"):
+            for number, batch in enumerate(self.client.batches.list(limit=100)):
+                if number >= LIST_LIMIT or batch.created_at < shard.created_at - 60:
+                    break
+                ours = batch.input_file_id == shard.file_id or (batch.metadata or {}).get("planner_shard") == shard.id
+                if ours and batch.id not in taken:
+                    return batch.id
         return None
 
     def poll(self, shard: Shard) -> Poll:
-        batch = self.client.batches.retrieve(shard.batch_id)
+        import openai
+
+        with sdk_errors(openai, f"openai batch {shard.batch_id}"):
+            batch = self.client.batches.retrieve(shard.batch_id)
         counts = batch.request_counts
         error = None
         if batch.status == "failed" and batch.errors and batch.errors.data:
@@ -85,15 +101,21 @@ class OpenAIBatch(OpenAILines):
                     files=[f for f in (batch.output_file_id, batch.error_file_id) if f])
 
     def results(self, shard: Shard, files: list[str]) -> Iterator[LineResult]:
+        import openai
+
         for file_id in files:
-            text = self.client.files.content(file_id).text
+            with sdk_errors(openai, f"openai batch {shard.batch_id} results file {file_id}"):
+                text = self.client.files.content(file_id).text
             for number, raw in enumerate(text.splitlines(), 1):
                 if raw.strip():
                     yield openai_line(raw, f"openai batch {shard.batch_id} line {number}",
                                       retirement("openai", shard.model))
 
     def cancel(self, shard: Shard) -> None:
-        self.client.batches.cancel(shard.batch_id)
+        import openai
+
+        with sdk_errors(openai, f"openai batch {shard.batch_id}"):
+            self.client.batches.cancel(shard.batch_id)
 
 
 def create(spec: ModelSpec, base_url: str | None, timeout: float) -> OpenAIBatch:

@@ -15,6 +15,7 @@ so each is priced at its own rate, and an answer without `usage` has an unknown 
 
 from __future__ import annotations
 
+import importlib
 import os
 from typing import Any
 
@@ -173,9 +174,7 @@ def refusal(status: int, message: str, request: Request, spec: ModelSpec, what: 
 
 class OpenAIChat(SdkAdapter):
     def __init__(self, spec: ModelSpec, base_url: str | None, timeout: float) -> None:
-        import openai
-
-        super().__init__(spec, endpoint(spec, base_url), timeout, openai.OpenAI)
+        super().__init__(spec, endpoint(spec, base_url), timeout, lambda: importlib.import_module("openai").OpenAI)
 
     def complete(self, request: Request) -> Reply:
         import openai

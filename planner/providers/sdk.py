@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
@@ -57,14 +58,27 @@ def client(sdk_class: Any, where: Endpoint, timeout: float) -> Any:
 
 class SdkAdapter:
     """One model behind one SDK client. The two chat adapters are set up alike; each adds only its
-    own wire format and error mapping in `complete`."""
+    own wire format and error mapping in `complete`.
 
-    def __init__(self, spec: ModelSpec, where: Endpoint, timeout: float, sdk_class: Any) -> None:
+    The endpoint and key are checked at once (a missing key stops a command before any work); the
+    client, and with it the SDK's import (over a second for both), waits until a request is sent, so
+    a command that finds nothing to do never pays for it. `sdk_class` gives the client class."""
+
+    def __init__(self, spec: ModelSpec, where: Endpoint, timeout: float, sdk_class: Callable[[], Any]) -> None:
         self.name = spec.provider
         self.spec = spec
         self.endpoint = where.public
         self.timeout = timeout
-        self.client = client(sdk_class, where, timeout)
+        self._where, self._sdk_class = where, sdk_class
+        self._client: Any = None
+        self._client_lock = threading.Lock()
+
+    @property
+    def client(self) -> Any:
+        with self._client_lock:
+            if self._client is None:
+                self._client = client(self._sdk_class(), self._where, self.timeout)
+            return self._client
 
     def what(self) -> str:
         return f"{self.name} model {self.spec.api_id}"

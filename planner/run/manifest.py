@@ -6,6 +6,10 @@ before upload, the file id the moment it exists, a 'creating' mark before the ba
 created, the batch id the moment it returns. Killed anywhere, the same command finds
 the manifest and collects those batches instead of buying them again; a batch created
 in the instant before its id was saved is found again by the engine (`adopt`).
+
+A manifest is written only when its content changed (a sweep polls thousands of times),
+and read only when it has the shape we write: anything else is refused with one line,
+never replaced, since it may record batches already paid for.
 """
 
 from __future__ import annotations
@@ -15,12 +19,24 @@ import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from pydantic import BaseModel, ValidationError
+
 from planner.cards.outdir import STATE
 from planner.cards.store import atomic_write
 from planner.errors import WorkError
 from planner.providers.batch import Shard
 
-ENDED = ("ended", "failed", "collected")
+STATES = ("prepared", "uploaded", "creating", "submitted", "cancelled", "collected")
+POLLED = ("submitted", "cancelled")  # shards with a batch whose status is read (a cancelled one may hold answers)
+
+
+class _File(BaseModel):
+    """The manifest's shape on disk (planner.providers.batch.Shard gives each shard's fields and types)."""
+
+    version: int
+    shards: list[Shard]
+    tries: dict[str, int]
+    limits: dict[str, int]
 
 
 @dataclass
@@ -30,28 +46,44 @@ class Manifest:
     tries: dict[str, int] = field(default_factory=dict)  # cache key -> batch attempts that failed transiently
     limits: dict[str, int] = field(default_factory=dict)  # engine -> requests per shard after token-limit failures
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _saved: str | None = field(default=None, repr=False)  # the text on disk, as we last read or wrote it
 
     @classmethod
     def load(cls, out: Path, name: str = "batches.json") -> Manifest:
         path = out / STATE / name
         manifest = cls(path)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            raw = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return manifest
         except (OSError, ValueError) as exc:
-            raise WorkError(f"{path}: the batch manifest cannot be read ({exc}); it records batches already "
-                               "paid for, so it is never replaced silently: move it aside to start over") from None
-        manifest.shards = {s["id"]: Shard.from_dict(s) for s in data.get("shards", [])}
-        manifest.tries = dict(data.get("tries", {}))
-        manifest.limits = dict(data.get("limits", {}))
+            raise _unreadable(path, str(exc)) from None
+        try:
+            data = _File.model_validate_json(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "the top level"
+            raise _unreadable(path, f"{where}: {first['msg']}") from None
+        bad = next((s for s in data.shards if s.state not in STATES), None)
+        if bad is not None:
+            raise _unreadable(path, f"shard {bad.id[:40]!r} has an unknown state {bad.state[:40]!r}")
+        manifest.shards = {s.id: s for s in data.shards}
+        manifest.tries, manifest.limits = data.tries, data.limits
+        manifest._saved = manifest._text()
         return manifest
 
+    def _text(self) -> str:
+        data = {"version": 1, "shards": [asdict(s) for s in self.shards.values()], "tries": self.tries,
+                "limits": self.limits}
+        return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+
     def save(self) -> None:
+        """Write the manifest durably, unless the file already says exactly this."""
         with self._lock:
-            data = {"version": 1, "shards": [asdict(s) for s in self.shards.values()], "tries": self.tries,
-                    "limits": self.limits}
-            atomic_write(self.path, json.dumps(data, ensure_ascii=False, indent=1) + "\n", durable=True)
+            text = self._text()
+            if text != self._saved:
+                atomic_write(self.path, text, durable=True)
+                self._saved = text
 
     def add(self, shard: Shard) -> Shard:
         self.shards[shard.id] = shard
@@ -60,8 +92,17 @@ class Manifest:
 
     def active(self) -> list[Shard]:
         """Shards sent (or about to be) whose answers are not collected yet."""
-        return [s for s in self.shards.values() if s.state not in ("collected",)]
+        return [s for s in self.shards.values() if s.state != "collected"]
 
     def in_flight(self) -> dict[str, Shard]:
         """Cache key -> the active shard that will answer it."""
         return {e.key: s for s in self.active() for e in s.entries.values()}
+
+    def batch_ids(self) -> set[str]:
+        """Every batch id recorded for a shard: a batch that is another shard's is never adopted."""
+        return {s.batch_id for s in self.shards.values() if s.batch_id}
+
+
+def _unreadable(path: Path, why: str) -> WorkError:
+    return WorkError(f"{path}: the batch manifest cannot be read ({why[:200]}); it records batches already paid "
+                     "for, so it is never replaced silently: move it aside to start over")

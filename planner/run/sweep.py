@@ -27,6 +27,7 @@ from planner.providers.factory import make_batch_engine, make_provider
 from planner.providers.retry import RetryPolicy
 from planner.registry import ModelSpec
 from planner.run.batching.driver import Driver
+from planner.run.batching.inflight import Guard
 from planner.run.batching.rounds import Item
 from planner.run.cache import ResponseCache
 from planner.run.jobs import Job, JobResult, fail, finish
@@ -45,6 +46,7 @@ class Summary:
     started: float = field(default_factory=time.monotonic)
     interrupted: bool = False
     waiting: int = 0  # jobs whose batches are still running (--no-wait, or a batch file to collect)
+    blocked: str | None = None  # why waiting requests could not be sent (a batch file without --emit)
     via: dict[str, int] = field(default_factory=dict)
 
     def count(self, status: str) -> int:
@@ -69,7 +71,8 @@ class Summary:
 
 
 def providers_for(specs: Iterable[ModelSpec], base_url: str | None, timeout: float | None) -> dict[str, Provider]:
-    """One client per model, created up front: a missing key stops the command before any work."""
+    """One adapter per model, made up front: a missing key stops the command before any work (the SDK
+    client itself is built when a request is first sent)."""
     return {name: make_provider(spec, base_url, timeout) for name, spec in _by_name(specs).items()}
 
 
@@ -95,11 +98,13 @@ def _end(job: Job, out: Path, conv: Conversation[Any], decision: Any, provider: 
     return fail(job, out, conv, errors, reason, provider, endpoint, via)
 
 
-def run_one(job: Job, out: Path, provider: Provider, cache: ResponseCache, retry: RetryPolicy) -> JobResult:
-    """One job through the synchronous driver; every way it can end becomes a result, never an exception."""
+def run_one(job: Job, out: Path, provider: Provider, cache: ResponseCache, retry: RetryPolicy,
+            guard: Guard | None = None) -> JobResult:
+    """One job through the synchronous driver; every way it can end becomes a result, never an exception.
+    `guard` keeps it from buying what a batch of the manifest is buying."""
     conv = job.conversation()
     try:
-        decision = converse(conv, Asker(provider, cache, retry, job.name))
+        decision = converse(conv, Asker(provider, cache, retry, job.name, guard))
     except WorkError as exc:
         return fail(job, out, conv, [str(exc)], str(exc), provider.name, provider.endpoint, "sync")
     except Exception as exc:  # a bug in one job must not stop the others, and it is recorded like any failure
@@ -149,7 +154,7 @@ def run_pool(items: list[T], work: Callable[[T], R], concurrency: int,
 
 def run_sync(jobs: list[Job], out: Path, providers: dict[str, Provider], cache: ResponseCache,
              retry: RetryPolicy, concurrency: int, summary: Summary,
-             on_result: Callable[[JobResult], None] = lambda r: None) -> None:
+             on_result: Callable[[JobResult], None] = lambda r: None, guard: Guard | None = None) -> None:
     """Run jobs through the synchronous driver; results land in `summary` as they finish."""
     summary.via["sync"] = summary.via.get("sync", 0) + len(jobs)
 
@@ -157,13 +162,14 @@ def run_sync(jobs: list[Job], out: Path, providers: dict[str, Provider], cache: 
         summary.results.append(result)
         on_result(result)
 
-    work = lambda job: run_one(job, out, providers[job.spec.name], cache, retry)  # noqa: E731
+    work = lambda job: run_one(job, out, providers[job.spec.name], cache, retry, guard)  # noqa: E731
     summary.interrupted = not run_pool(jobs, work, concurrency, record)
 
 
 def run_batched(jobs: list[Job], out: Path, engines_for: Callable[[Job], Engine | None], cache: ResponseCache,
                 manifest: Manifest, wait: bool, poll_interval: float, show: Callable[[str], None],
-                summary: Summary, via: str, on_result: Callable[[JobResult], None] = lambda r: None) -> list[Job]:
+                summary: Summary, via: str, on_result: Callable[[JobResult], None] = lambda r: None,
+                adopt: str | None = None) -> list[Job]:
     """Run the jobs an engine takes through the batch driver; returns the jobs no engine takes."""
     items: list[tuple[Item, Job]] = []
     rest = []
@@ -176,8 +182,9 @@ def run_batched(jobs: list[Job], out: Path, engines_for: Callable[[Job], Engine 
     if not items:
         return rest
     summary.via[via] = summary.via.get(via, 0) + len(items)
-    driver = Driver([item for item, _ in items], cache, manifest, poll_interval, show)
+    driver = Driver([item for item, _ in items], cache, manifest, poll_interval, show, adopt=adopt)
     driver.run(wait)
+    summary.blocked = driver.state.blocked
     for item, job in items:
         if isinstance(item.decision, Ask):
             summary.waiting += 1
@@ -187,22 +194,3 @@ def run_batched(jobs: list[Job], out: Path, engines_for: Callable[[Job], Engine 
         summary.results.append(result)
         on_result(result)
     return rest
-
-
-def cancel(jobs: list[Job], manifest: Manifest, engines_for: Callable[[Job], Engine | None],
-           show: Callable[[str], None]) -> int:
-    """Cancel the manifest's unfinished batches of these jobs' engines; returns how many."""
-    engines = {e.name: e for e in (engines_for(job) for job in jobs) if e is not None}
-    cancelled = 0
-    for shard in manifest.active():
-        engine = engines.get(shard.engine)
-        if engine is None or shard.state != "submitted":
-            continue
-        try:
-            engine.cancel(shard)
-        except Exception as exc:
-            raise WorkError(f"cannot cancel batch {shard.batch_id}: {exc}") from None
-        cancelled += 1
-        show(f"{shard.model}: batch {shard.batch_id} cancelled; run the same command again to collect what it "
-             "finished")
-    return cancelled

@@ -20,6 +20,7 @@ from planner.core.messages import Reply, Request
 from planner.errors import WorkError
 from planner.providers.base import Provider, StructuredOutputUnsupported
 from planner.providers.retry import GaveUp, RetryPolicy, call_with_retries
+from planner.run.batching.inflight import Guard, InFlight
 from planner.run.cache import ResponseCache, request_key
 
 log = logging.getLogger(__name__)
@@ -33,15 +34,19 @@ class Asker:
     cache: ResponseCache
     retry: RetryPolicy
     label: str
+    guard: Guard | None = None  # the batches of the manifest still buying answers
     keys: list[str] = field(default_factory=list)  # every answer this job rested on
 
     def answer(self, request: Request) -> tuple[Reply, bool]:
-        """The answer to `request` and whether it came from the cache."""
+        """The answer to `request` and whether it came from the cache (an answer a batch bought for this run
+        does not: it is counted as spent here)."""
         key = request_key(self.provider.name, self.provider.endpoint, request)
         cached = self.cache.get(key)
+        if cached is None and self.guard is not None:
+            cached = self.guard.answer(key)  # raises while a batch is still buying it
         if cached is not None:
             self.keys.append(key)
-            return cached, True
+            return cached, self.guard is None or cached.meta.get("bought_by") != self.guard.run_id
         started = time.monotonic()
         reply, attempts = call_with_retries(lambda: self.provider.complete(request), self.retry, self.label)
         reply.meta.update(latency_s=round(time.monotonic() - started, 3), attempts=attempts, via="sync",
@@ -62,6 +67,8 @@ def converse(conv: Conversation[Any], asker: Asker) -> Done[Any] | Failed:
             if isinstance(decision, Ask):
                 log.warning("%s: %s", asker.label, conv.notes[-1])
             continue
+        except InFlight:  # nothing was sent
+            raise
         except WorkError as exc:  # the tally of a failed job counts its attempts too
             conv.tally.attempts += exc.attempts if isinstance(exc, GaveUp) else 1
             raise

@@ -91,3 +91,74 @@ def test_batch_file_needs_its_files_and_one_model(tmp_path, capsys):
     assert mine.read_text(encoding="utf-8") == "my own data\n"
     err = capsys.readouterr().err
     assert "--emit FILE" in err and "one model" in err and "not written by planner" in err
+
+
+def test_a_partial_collect_without_emit_writes_what_finished_then_says_what_is_left(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    out, requests, results = tmp_path / "out", tmp_path / "r.jsonl", tmp_path / "res.jsonl"
+    assert batch(out, "--emit", str(requests)) == 0
+    run_batch_like_vllm(requests, results, lambda line: json.dumps(
+        plan_obj(5 if "SimSiam" in line["body"]["messages"][1]["content"] else 3)))
+    capsys.readouterr()
+    assert batch(out, "--collect", str(results)) == 2
+    assert [c.stem for c in sorted(out.glob("lm-planner/*/*.md"))] == ["simsiam"]
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1].endswith("add --emit FILE.jsonl to write them for vLLM's run-batch")
+    second = tmp_path / "second.jsonl"
+    assert batch(out, "--collect", str(results), "--emit", str(second)) == 0  # the same results, then round 2
+    assert len(second.read_text(encoding="utf-8").splitlines()) == 2
+
+
+def test_emit_names_the_same_file_however_it_is_written(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    out, results = tmp_path / "out", tmp_path / "res.jsonl"
+    assert batch(out, "--emit", "round.jsonl") == 0
+    run_batch_like_vllm(tmp_path / "round.jsonl", results, lambda line: json.dumps(plan_obj(3)))
+    assert batch(out, "--collect", str(results), "--emit", str(tmp_path / "round.jsonl")) == 0  # absolute now
+    assert len((tmp_path / "round.jsonl").read_text(encoding="utf-8").splitlines()) == 3  # the repair round
+
+
+def test_collect_reads_only_a_regular_file(tmp_path, monkeypatch):
+    import os
+    import subprocess
+    import sys
+
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    out, requests, fifo = tmp_path / "out", tmp_path / "r.jsonl", tmp_path / "results.jsonl"
+    assert batch(out, "--emit", str(requests)) == 0
+    os.mkfifo(fifo)
+    root = Path(__file__).parents[2]
+    done = subprocess.run([sys.executable, "-m", "planner", "batch", "--papers", "simsiam,smm,dit", "--models",
+                           "compatible:qwen2.5-7b", "--via", "batch-file", "--out", str(out), "--collect", str(fifo)],
+                          env={**os.environ, "PYTHONPATH": str(root)}, cwd=root, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2 and "not a regular file" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_large_results_file_is_streamed_and_its_odd_lines_summarised(tmp_path, caplog, monkeypatch):
+    import logging
+    import tracemalloc
+
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    out, requests, results = tmp_path / "out", tmp_path / "r.jsonl", tmp_path / "res.jsonl"
+    assert batch(out, "--emit", str(requests)) == 0
+    run_batch_like_vllm(requests, results, lambda line: json.dumps(plan_obj(5)))
+    foreign = json.dumps({"custom_id": "r-another-round", "response": {"status_code": 200, "body": {
+        "choices": [{"message": {"content": "z" * 3000}}]}}})
+    odd = json.dumps({"custom_id": ["not", "a", "string"], "response": None, "error": {"message": "x"}})
+    with results.open("a", encoding="utf-8") as fh:
+        for _ in range(5_000):
+            fh.write(foreign + "\n" + odd + "\n")
+    assert results.stat().st_size > 15_000_000
+    tracemalloc.start()
+    try:
+        with caplog.at_level(logging.WARNING):
+            assert batch(out, "--collect", str(results)) == 0
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(list(out.glob("lm-planner/*/*.md"))) == 3
+    assert peak < 10_000_000, f"{peak:,} bytes held while reading a {results.stat().st_size:,}-byte file"
+    warned = [r.getMessage() for r in caplog.records if "passed over" in r.getMessage()]
+    assert len(warned) == 6 and "4995 more such lines" in warned[-1]

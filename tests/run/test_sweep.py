@@ -210,3 +210,26 @@ def test_killed_batch_keeps_finished_cards_and_resumes(tmp_path, sig):
         assert total == len(list(ROOT.glob("papers/*.md")))
         assert len(server.requests) - sent <= total - finished  # finished work was not bought again
         assert not list(out.rglob(".planner-tmp-*"))
+
+
+@pytest.mark.parametrize("via", ["sync", "batch-api"])
+def test_a_finished_sweep_builds_no_sdk_client(provider_env, tmp_path, via):
+    """Deciding that nothing is left to do needs no SDK: the clients (and the SDK imports, over a second)
+    wait until a request is sent. A missing key still stops the command before anything else."""
+    provider_env.default = valid
+    provider_env.batches.polls_until_done = 1
+    out = tmp_path / "out"
+    args = ["batch", "--papers", "simsiam,smm", "--models", "gpt-4o,claude-3.5-sonnet", "--via", via,
+            "--poll-interval", "0.01", "--out", str(out)]
+    assert main(args) == 0
+    probe = ("import sys; from planner.cli.main import main; code = main(sys.argv[1:]); "
+             "print(code, sorted(m for m in ('openai', 'anthropic') if m in sys.modules))")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", probe, *args], env=env, cwd=ROOT, capture_output=True, text=True)
+    assert done.stdout.strip().splitlines()[-1] == "0 []", done.stdout + done.stderr
+    single = ["run", "--paper", "simsiam", "--model", "gpt-4o", "--out", str(out)]
+    done = subprocess.run([sys.executable, "-c", probe, *single], env=env, cwd=ROOT, capture_output=True, text=True)
+    assert done.stdout.strip().splitlines()[-1] == "0 []", done.stdout + done.stderr
+    del env["ANTHROPIC_API_KEY"]
+    done = subprocess.run([sys.executable, "-c", probe, *args], env=env, cwd=ROOT, capture_output=True, text=True)
+    assert done.stdout.strip().splitlines()[-1] == "2 []" and "ANTHROPIC_API_KEY is not set" in done.stderr

@@ -29,14 +29,16 @@ class Driver:
     poll_interval: float = 30.0
     show: Callable[[str], None] = lambda line: None
     sleep: Callable[[float], None] = time.sleep
+    adopt: str | None = None  # --adopt: the batch the user named among the candidates for a lost id
     state: State = field(init=False)
 
     def __post_init__(self) -> None:
         self.state = State(self.items, self.cache, self.manifest, self.show)
 
     def run(self, wait: bool) -> bool:
-        """Run rounds until every conversation ends (True), or, without waiting, until all is sent (False)."""
-        resume(self.state)
+        """Run rounds until every conversation ends (True), or, without waiting, until all is sent (False; also
+        when requests could not be sent: `state.blocked` says why)."""
+        resume(self.state, self.adopt)
         for _ in range(MAX_ROUNDS):
             advance(self.state)
             waiting = pending(self.state)
@@ -44,10 +46,10 @@ class Driver:
                 return True
             submit(self.state, waiting)
             running = poll_once(self.state)
-            while running and wait:
+            while running and wait and not self.state.blocked:
                 self.sleep(self.poll_interval)
                 running = poll_once(self.state)
-            if running and not wait:
+            if self.state.blocked or (running and not wait):
                 advance(self.state)
                 return False
         for item in self.items:

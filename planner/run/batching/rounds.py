@@ -46,12 +46,13 @@ class State:
     cache: ResponseCache
     manifest: Manifest
     show: Callable[[str], None] = lambda line: None
+    engines: dict[str, Engine] = field(default_factory=dict)  # by engine name; the items' engines are added
     failed: dict[str, str] = field(default_factory=dict)  # cache key -> why its request cannot be answered
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)  # marks answers bought by this run
-    engines: dict[str, Engine] = field(init=False)  # by engine name: the items' engines, one per provider endpoint
+    blocked: str | None = None  # why requests could not be sent this run (a batch file without --emit)
+    unreadable: set[str] = field(default_factory=set)  # shards kept in the manifest whose status cannot be read now
 
     def __post_init__(self) -> None:
-        self.engines = {}
         for item in self.items:
             self.engines.setdefault(item.engine.name, item.engine)
 

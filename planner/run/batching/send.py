@@ -2,6 +2,8 @@
 
 Each shard is recorded in the manifest before any money moves; a creation that fails
 transiently may still have created the batch, so the engine is asked to find it first.
+An engine that cannot send at all this run (a batch file without --emit) leaves its
+requests waiting and says why (`State.blocked`), after the jobs that finished are written.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import json
 import time
 from typing import Any
 
-from planner.errors import WorkError
+from planner.errors import UsageError, WorkError
 from planner.providers.base import TransientError
 from planner.providers.batch import Engine, Entry, Shard
 from planner.run.batching.adopt import adopt
@@ -63,8 +65,15 @@ def send(state: State, engine: Engine, model: str, chunk: list[Line]) -> None:
 
 
 def create(state: State, engine: Engine, shard: Shard, lines: list[dict[str, Any]]) -> None:
+    """Create the shard's batch. A creation that fails transiently may have created it: it is looked for
+    (and a look-up that cannot tell stops the command, the shard kept for the next run)."""
     try:
         engine.submit(shard, lines, state.manifest.save)
+    except UsageError as exc:  # the engine cannot send now (a batch file without --emit): what finished is kept
+        shard.state, shard.error = "collected", "never created"
+        state.blocked = str(exc)
+        state.manifest.save()
+        return
     except WorkError as exc:
         if isinstance(exc, TransientError) and adopt(state, engine, shard):
             return
