@@ -83,7 +83,13 @@ def shards(out: Path) -> list[dict]:
     return json.loads((out / ".planner/batches.json").read_text(encoding="utf-8"))["shards"]
 
 
-def snapshot(root: Path) -> dict[str, bytes]:
-    """Every file under `root` (links not followed) and its bytes: to show that nothing outside --out changed."""
+def outside(root: Path, out: Path) -> dict[str, bytes]:
+    """Every file under `root` but not under `out`, with its bytes: nothing outside --out may change."""
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and not p.is_symlink()}
+            if p.is_file() and not p.is_symlink() and out not in p.parents}
+
+
+def with_neighbour(root: Path) -> dict[str, bytes]:
+    """A file of the user's beside --out, and what lies outside --out now."""
+    (root / "notes.txt").write_text("the user's own notes\n", encoding="utf-8")
+    return outside(root, root / "out")

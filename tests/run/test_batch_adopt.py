@@ -12,7 +12,7 @@ import signal
 
 import anthropic
 import pytest
-from batchhelp import batch, batch_server, cards, shards, spawn, sync_calls, wait_for
+from batchhelp import batch, batch_server, cards, outside, shards, spawn, sync_calls, wait_for, with_neighbour
 from conftest import SECRET
 
 
@@ -35,7 +35,7 @@ def _kill_while_creating(server, out, models: str, creates: int) -> None:
 
 def test_a_sibling_shards_batch_is_never_taken_for_the_lost_one(server, tmp_path, capsys):
     """Two shards of one engine, same size: the first's batch is recorded, the second's id was lost."""
-    out = tmp_path / "out"
+    out, before = tmp_path / "out", with_neighbour(tmp_path)
     _kill_while_creating(server, out, "claude-3.5-sonnet,claude-sonnet-4.5", creates=2)
     assert [s["state"] for s in shards(out)] == ["submitted", "creating"]
     server.batches.polls_until_done = 1
@@ -43,6 +43,7 @@ def test_a_sibling_shards_batch_is_never_taken_for_the_lost_one(server, tmp_path
     assert len(server.batches.created) == 2  # the lost batch was adopted, not bought again
     assert len(cards(out)) == 6 and sync_calls(server) == []
     assert capsys.readouterr().err.count("created before its id could be saved") == 1
+    assert outside(tmp_path, out) == before
 
 
 def _foreign_batch(server, size: int) -> str:

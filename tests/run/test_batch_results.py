@@ -8,7 +8,7 @@ import json
 import logging
 
 import pytest
-from batchhelp import batch, batch_server, cards, failures, shards, spawn, sync_calls
+from batchhelp import batch, batch_server, cards, failures, outside, shards, spawn, sync_calls, with_neighbour
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def server(monkeypatch):
 @pytest.mark.parametrize("model", ["gpt-4o", "claude-3.5-sonnet"])
 def test_a_batch_the_provider_no_longer_knows_ends_with_one_line(server, tmp_path, model):
     server.batches.polls_until_done = 100
-    out = tmp_path / "out"
+    out, before = tmp_path / "out", with_neighbour(tmp_path)
     assert batch(out, "--no-wait", models=model) == 0
     server.batches.forget(server.batches.created[0].id)
     proc = spawn(out, server, models=model)
@@ -32,7 +32,7 @@ def test_a_batch_the_provider_no_longer_knows_ends_with_one_line(server, tmp_pat
     assert shards(out)[0]["state"] == "collected" and "404" in shards(out)[0]["error"]
     server.batches.polls_until_done = 1
     assert batch(out, models=model) == 0  # as the line said, a rerun sends them again
-    assert len(cards(out)) == 3 and len(server.batches.created) == 2
+    assert len(cards(out)) == 3 and len(server.batches.created) == 2 and outside(tmp_path, out) == before
 
 
 def test_a_status_check_refused_for_good_keeps_the_batch_for_a_run_that_can_read_it(server, tmp_path):
@@ -76,13 +76,13 @@ def _odd_anthropic(batch) -> tuple[list[str], list[str]]:
 @pytest.mark.parametrize("model", ["gpt-4o", "claude-3.5-sonnet"])
 def test_odd_result_lines_are_passed_over_and_a_bought_answer_wins(server, tmp_path, caplog, capsys, model):
     server.batches.odd_lines = _odd_openai if model == "gpt-4o" else _odd_anthropic
-    out = tmp_path / "out"
+    out, before = tmp_path / "out", with_neighbour(tmp_path)
     with caplog.at_level(logging.WARNING):
         assert batch(out, models=model) == 0
     assert len(cards(out)) == 3 and len(server.batches.created) == 1 and failures(out) == []
     warnings = [r.getMessage() for r in caplog.records if "passed over" in r.getMessage()]
     assert len(warnings) == 6 and "more such lines" in warnings[-1]  # five shown, the rest counted
-    assert "internal error" not in capsys.readouterr().err
+    assert "internal error" not in capsys.readouterr().err and outside(tmp_path, out) == before
 
 
 @pytest.mark.parametrize("content", [

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from batchhelp import batch, batch_server, cancels, cards, failures, shards, sync_calls
+from batchhelp import batch, batch_server, cancels, cards, failures, outside, shards, sync_calls, with_neighbour
 
 from planner.cli.main import main
 
@@ -24,7 +24,7 @@ def run(out, paper: str = "simsiam", model: str = "gpt-4o") -> int:
 @pytest.mark.parametrize("model", ["gpt-4o", "claude-3.5-sonnet"])
 def test_a_request_in_a_running_batch_is_refused_then_collected_never_bought(server, tmp_path, capsys, model):
     server.batches.polls_until_done = 100
-    out = tmp_path / "out"
+    out, before = tmp_path / "out", with_neighbour(tmp_path)
     assert batch(out, "--no-wait", models=model) == 0
     (batch_id,) = [b.id for b in server.batches.created]
     capsys.readouterr()
@@ -47,11 +47,12 @@ def test_a_request_in_a_running_batch_is_refused_then_collected_never_bought(ser
     assert len(cards(out)) == 3 and sync_calls(server) == [] and len(server.batches.created) == 1
     stored = json.loads((cards(out)[0].with_suffix(".json")).read_text(encoding="utf-8"))["provenance"]
     assert stored["batch_ids"] == [batch_id] and stored["cost_usd"] * 2 == pytest.approx(stored["sync_cost_usd"])
+    assert outside(tmp_path, out) == before
 
 
 def test_cancel_stops_every_unfinished_batch_of_the_folder_once(server, tmp_path, capsys):
     server.batches.polls_until_done = 100
-    out = tmp_path / "out"
+    out, before = tmp_path / "out", with_neighbour(tmp_path)
     assert batch(out, "--no-wait", models="gpt-4o,claude-3.5-sonnet") == 0
     capsys.readouterr()
     # this command names one job of one model; every unfinished batch of the folder is cancelled
@@ -67,7 +68,7 @@ def test_cancel_stops_every_unfinished_batch_of_the_folder_once(server, tmp_path
     server.batches.polls_until_done = 1
     assert batch(out, models="gpt-4o,claude-3.5-sonnet") == 0  # collects, then buys the cancelled lines again
     assert len(cards(out)) == 6 and len(server.batches.created) == 4 and sync_calls(server) == []
-    assert all(s["state"] == "collected" for s in shards(out))
+    assert all(s["state"] == "collected" for s in shards(out)) and outside(tmp_path, out) == before
 
 
 def test_cancel_gives_up_an_emitted_batch_file(tmp_path, capsys, monkeypatch):
