@@ -8,7 +8,7 @@ Per trajectory (AblationBench's AuthorAblation definitions):
 With --top-k K only the plan's first K ablations count (the judge still sees them all).
 nDCG follows the planner's own ranking: relevance 1 for a plan ablation that matches
 something, discounted by log2(rank + 1), over the ideal ranking. Per model: mean and
-sample standard deviation over trajectories, under the model's display name.
+a 95% bootstrap interval of that mean over trajectories, under the model's display name.
 """
 
 from __future__ import annotations
@@ -116,20 +116,32 @@ def review_score(t: Trajectory, reported: list[Ablation], matches: Match) -> Rev
                        truth=[a.model_dump() for a in reported])
 
 
-def mean_std(values: list[float]) -> tuple[float, float]:
+INTERVAL_ROUNDS = 2000  # bootstrap resamples: the interval's ends move by about 0.002 between seeds
+
+
+def mean_interval(values: list[float]) -> tuple[float, float, float]:
+    """The mean and a 95% percentile-bootstrap interval of it, over the given per-plan scores.
+
+    A bootstrap interval stays inside the scores' own range (a t interval of F1 can leave [0, 1]
+    for a handful of plans), and a fixed seed makes every run print the same numbers."""
     if not values:
-        return 0.0, 0.0
-    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+        return 0.0, 0.0, 0.0
+    import numpy as np
+
+    data = np.asarray(values, dtype=float)
+    means = np.random.default_rng(0).choice(data, size=(INTERVAL_ROUNDS, len(data))).mean(axis=1)
+    low, high = np.quantile(means, [0.025, 0.975])
+    return float(data.mean()), float(low), float(high)
 
 
-def by_model(scores: list[Score] | list[ReviewScore]) -> dict[str, dict[str, tuple[float, float]]]:
-    """Mean and standard deviation of each metric per model (slug-grouped, display name kept)."""
+def by_model(scores: list[Score] | list[ReviewScore]) -> dict[str, dict[str, tuple[float, ...]]]:
+    """Per model (slug-grouped, display name kept): n, and each metric's mean with its 95% interval."""
     groups: dict[str, list] = {}
     for s in scores:
         groups.setdefault(model_slug(s.model), []).append(s)
     table = {}
     for group in groups.values():
         name = display_name(max((s.model for s in group), key=lambda m: m.count(".")))
-        table[name] = {m: mean_std([getattr(s, m) for s in group]) for m in group[0].METRICS}
-        table[name]["n"] = (len(group), 0.0)
+        table[name] = {m: mean_interval([getattr(s, m) for s in group]) for m in group[0].METRICS}
+        table[name]["n"] = (len(group),)
     return dict(sorted(table.items()))

@@ -37,11 +37,16 @@ class Run:
     @property
     def truth_label(self) -> str:
         return "the library's ground truth" if self.truth == "library" else f"the user's ground truth in {self.truth}"
-    def record(self, scored: int, failed: int) -> dict:
-        """What the run scored, for run.json (the site reads the latest run of each task)."""
+
+    def record(self, scores: list[Score] | list[ReviewScore], failed: int) -> dict:
+        """What the run scored, for run.json: the site reads the latest run of each task and shows its
+        per-model table (`by_model`: n and each metric's [mean, low, high]) as `eval` printed it."""
+        table = [{"model": model, "n": int(row["n"][0]), **{m: list(row[m]) for m in _metrics(scores, self)}}
+                 for model, row in by_model(scores).items()]
         return {"task": self.task, "judge": self.judge, "top_k": self.top_k, "papers": self.papers,
-                "models": self.models, "ground_truth": self.truth, "scored": scored, "failed": failed,
-                "finished": datetime.now(UTC).isoformat(timespec="seconds")}
+                "models": self.models, "ground_truth": self.truth, "scored": len(scores), "failed": failed,
+                "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+                "metrics": list(_metrics(scores, self)), "by_model": table}
 
     @property
     def filters(self) -> str:
@@ -59,21 +64,25 @@ class Run:
         return out / "eval" / self.task / name
 
 
+def _metrics(scores: list[Score] | list[ReviewScore], run: Run) -> tuple[str, ...]:
+    return scores[0].METRICS if scores else (ReviewScore.METRICS if run.task == "reviewer" else Score.METRICS)
+
+
 def markdown_table(scores: list[Score] | list[ReviewScore], run: Run) -> str:
     suffix = f"@{run.top_k}" if run.top_k else ""
-    metrics = scores[0].METRICS if scores else (ReviewScore.METRICS if run.task == "reviewer" else Score.METRICS)
+    metrics = _metrics(scores, run)
     lines = [(f"Task: {run.task}. Judge: {run.judge}. Ground truth: {run.truth_label}. Filters: {run.filters}. "
-              "Mean ± standard deviation over trajectories."), "",
+              "Mean [95% bootstrap interval] over trajectories."), "",
              "| model | n | " + " | ".join(f"{m}{suffix}" for m in metrics) + " |",
              "|---|---:|" + "---:|" * len(metrics)]
     for model, row in by_model(scores).items():
-        cells = [f"{row[m][0]:.3f} ± {row[m][1]:.3f}" for m in metrics]
+        cells = [f"{row[m][0]:.3f} [{row[m][1]:.3f}, {row[m][2]:.3f}]" for m in metrics]
         lines.append(f"| {model} | {int(row['n'][0])} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
 def chart(scores: list[Score] | list[ReviewScore], metric: str, title: str) -> bytes:
-    """A PNG bar chart of one metric's mean per model with standard-deviation error bars."""
+    """A PNG bar chart of one metric's mean per model, with its 95% interval as error bars."""
     import io
 
     import matplotlib
@@ -84,12 +93,13 @@ def chart(scores: list[Score] | list[ReviewScore], metric: str, title: str) -> b
     table = by_model(scores)
     models = list(table)
     means = [table[m][metric][0] for m in models]
-    stds = [table[m][metric][1] for m in models]
+    errors = [[mean - table[m][metric][1] for m, mean in zip(models, means)],
+              [table[m][metric][2] - mean for m, mean in zip(models, means)]]
     fig, ax = plt.subplots(figsize=(max(4.0, 1.3 * len(models) + 2), 4), dpi=110)
-    bars = ax.bar(models, means, yerr=stds, capsize=4, color="#9c27b0", alpha=0.85)
+    bars = ax.bar(models, means, yerr=errors, capsize=4, color="#9c27b0", alpha=0.85)
     ax.bar_label(bars, labels=[f"{m:.2f}" for m in means], padding=3)
     ax.set_ylim(0, 1)
-    ax.set_ylabel(f"{metric} (mean ± std)")
+    ax.set_ylabel(f"{metric} (mean, 95% interval)")
     ax.set_title(title)
     plt.setp(ax.get_xticklabels(), rotation=20, ha="right")
     fig.tight_layout()
@@ -115,7 +125,7 @@ def write_report(out: Path, scores: list[Score] | list[ReviewScore], run: Run, f
     lines += match_sections(scores, run.task)
     atomic_write(folder / "results.jsonl", "".join(json.dumps(s.row(), ensure_ascii=False) + "\n" for s in scores))
     atomic_write(folder / "report.md", "\n".join(lines).rstrip() + "\n")
-    atomic_write(folder / "run.json", json.dumps(run.record(len(scores), len(failed)), indent=1) + "\n")
+    atomic_write(folder / "run.json", json.dumps(run.record(scores, len(failed)), indent=1) + "\n")
     _mark_latest(out, run.task, folder)
     return folder
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -38,8 +39,9 @@ def test_eval_offline_scores_the_seeds_without_a_key(seeded, capsys, monkeypatch
     assert "dad-3dheads: no ground truth" in captured.err
     folder = seeded / "eval" / "author" / "offline"
     report = (folder / "report.md").read_text(encoding="utf-8")
-    cells = [c for line in report.splitlines() if line.startswith("| ") for c in line.split("|") if "±" in c]
+    cells = [c.strip() for line in report.splitlines() if line.startswith("| ") for c in line.split("|") if "[" in c]
     assert len(cells) == 8 and "Task: author" in report and "![f1 by model](f1_by_model.png)" in report
+    assert all(re.fullmatch(r"\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]", c) for c in cells)  # mean [95% interval]
     png = (folder / "f1_by_model.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
     assert main(["eval", "--out", str(seeded), "--judge", "offline", "--top-k", "3"]) == 0
@@ -59,6 +61,11 @@ def test_each_run_records_what_it_scored_and_the_latest_run_per_task(seeded, cap
     record = json.loads((folder / "run.json").read_text(encoding="utf-8"))
     assert (record["task"], record["judge"], record["ground_truth"], record["scored"]) == ("author", "offline",
                                                                                           "library", len(rows))
+    assert record["metrics"] == ["precision", "recall", "f1", "ndcg"]  # and the table eval printed, per model:
+    assert [(m["model"], m["n"]) for m in record["by_model"]] == [("claude-3.5-sonnet", 2), ("llama-3.1-405b-instruct", 2)]
+    claude = [r["f1"] for r in rows if r["model"] == "claude-3.5-sonnet"]
+    assert record["by_model"][0]["f1"][0] == pytest.approx(sum(claude) / 2)
+    assert min(claude) <= record["by_model"][0]["f1"][1] <= record["by_model"][0]["f1"][2] <= max(claude)
     assert json.loads((seeded / "eval" / "latest.json").read_text(encoding="utf-8")) == {"author": "author/offline"}
     assert main(["eval", "--out", str(seeded), "--judge", "offline", "--top-k", "2"]) == 0
     assert json.loads((seeded / "eval" / "latest.json").read_text(encoding="utf-8")) == {"author": "author/offline-top2"}
