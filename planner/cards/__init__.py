@@ -2,5 +2,6 @@
 
 It offers the card writer and reader (`card`), the folder's rules: claim, lock, no
 links (`outdir`), atomic writes and where each file lives (`store`), and the derived
-files: index, site and `regenerate`. Every write under `--out` goes through `store`.
+files: index, site (which reads the latest evaluation as data: `evaldata`) and
+`regenerate`. Every write under `--out` goes through `store`.
 """

@@ -8,7 +8,8 @@ are percent-encoded and cell text escaped, so any name a file system takes reads
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import quote
 
 from planner.cards.store import relative_name
@@ -21,37 +22,45 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]|<>])")
 
 @dataclass
 class Grid:
-    """One task's trajectories keyed by (paper, model slug)."""
+    """One task's trajectories keyed by (paper, model slug), with its rows and columns worked out once."""
 
     task: str
-    cells: dict[tuple[str, str], Trajectory] = field(default_factory=dict)
-
-    @property
-    def papers(self) -> list[str]:
-        return sorted({p for p, _ in self.cells}, key=str.casefold)
-
-    @property
-    def slugs(self) -> list[str]:
-        return sorted({s for _, s in self.cells})
-
-    def model(self, slug: str) -> str:
-        """The column's display name: the dotted form when any trajectory of it has one."""
-        names = {t.model for (_, s), t in self.cells.items() if s == slug}
-        return display_name(max(names, key=lambda m: (m.count("."), m)))
+    cells: dict[tuple[str, str], Trajectory]
+    papers: list[str]  # rows, in case-insensitive order
+    slugs: list[str]  # columns
+    names: dict[str, str]  # slug -> the column's display name
 
 
 def build_grids(trajectories: list[Trajectory]) -> list[Grid]:
-    """Group trajectories by task; tasks with no trajectory are left out."""
-    grids = {task: Grid(task) for task in TASK_TITLES}
+    """Group trajectories by task (tasks with no trajectory are left out), in one pass over them.
+
+    A column's display name is the dotted form when any trajectory of it has one."""
+    cells: dict[str, dict[tuple[str, str], Trajectory]] = {task: {} for task in TASK_TITLES}
     for t in trajectories:
-        grids[t.task].cells[(t.paper, t.slug)] = t
-    return [g for g in grids.values() if g.cells]
+        cells[t.task][(t.paper, t.slug)] = t
+    grids = []
+    for task, found in cells.items():
+        if not found:
+            continue
+        best: dict[str, str] = {}
+        for (_, slug), t in found.items():
+            if slug not in best or (t.model.count("."), t.model) > (best[slug].count("."), best[slug]):
+                best[slug] = t.model
+        grids.append(Grid(task, found, sorted({p for p, _ in found}, key=str.casefold), sorted(best),
+                          {slug: display_name(model) for slug, model in best.items()}))
+    return grids
+
+
+@lru_cache(maxsize=65536)
+def quoted(name: str) -> str:
+    """A relative name percent-encoded segment by segment (computed once per name)."""
+    return quote(name)
 
 
 def href(t: Trajectory, suffix: str) -> str:
     """A link from an index (at the root of the output folder or of the site) to one trajectory's card
     or page, each segment percent-encoded."""
-    return quote(relative_name(t) + suffix)
+    return quoted(relative_name(t)) + suffix
 
 
 def md_text(text: str) -> str:
@@ -59,13 +68,13 @@ def md_text(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
-def render_index(trajectories: list[Trajectory]) -> str:
+def render_index(grids: list[Grid], total: int) -> str:
     """The markdown index: one table per task, papers as rows, models as columns."""
     lines = ["# LM-Planner trajectories", ""]
-    lines.append(f"{len(trajectories)} trajectories. Each cell links to a card; `-` means no plan yet.")
-    for grid in build_grids(trajectories):
+    lines.append(f"{total} trajectories. Each cell links to a card; `-` means no plan yet.")
+    for grid in grids:
         lines += ["", f"## {TASK_TITLES[grid.task]}", ""]
-        lines.append("| paper | " + " | ".join(md_text(grid.model(s)) for s in grid.slugs) + " |")
+        lines.append("| paper | " + " | ".join(md_text(grid.names[s]) for s in grid.slugs) + " |")
         lines.append("|---" * (len(grid.slugs) + 1) + "|")
         for paper in grid.papers:
             cells = []

@@ -129,17 +129,17 @@ def _replace(path: Path, data: str | bytes, durable: bool) -> None:
         raise
 
 
-def write_if_changed(path: Path, data: str) -> bool:
+def write_if_changed(path: Path, data: str | bytes) -> bool:
     """Write only when the content differs: replacing a file by rename makes ext4 flush it, and
     thousands of such flushes stall a regenerate that changed nothing. True when written."""
     check_target(path)
-    encoded = data.encode("utf-8")
+    encoded = data.encode("utf-8") if isinstance(data, str) else data
     try:
         if path.stat().st_size == len(encoded) and path.read_bytes() == encoded:
             return False
     except OSError:
         pass
-    _replace(path, data, durable=False)
+    _replace(path, encoded, durable=False)
     return True
 
 
@@ -246,9 +246,9 @@ def _folders(path: str) -> Iterator[os.DirEntry]:
     return iter(sorted(found, key=lambda e: e.name))
 
 
-def trajectory_files(out: Path) -> Iterator[Path]:
+def trajectory_files(out: Path) -> Iterator[str]:
     """Every stored trajectory JSON (`<planner>/<slug>/<paper>.json`, and the same under `reviewer/`),
-    in a stable order; links and hidden files are never followed."""
+    in a stable order, as `os.path.join(str(out), relative name)`; links and hidden files are never followed."""
     tops = [(str(out), RESERVED)]
     reviewer = os.path.join(str(out), "reviewer")
     if os.path.isdir(reviewer) and not os.path.islink(reviewer):
@@ -262,7 +262,7 @@ def trajectory_files(out: Path) -> Iterator[Path]:
                     names = sorted(e.name for e in entries if e.name.endswith(".json") and not e.name.startswith(".")
                                    and e.is_file(follow_symlinks=False))
                 for name in names:
-                    yield Path(slug.path, name)
+                    yield os.path.join(slug.path, name)
 
 
 def load_trajectory(path: Path) -> Trajectory:
@@ -273,7 +273,7 @@ def load_trajectory(path: Path) -> Trajectory:
     return load_trajectory_bytes(path, raw)
 
 
-def load_trajectory_bytes(path: Path, raw: bytes) -> Trajectory:
+def load_trajectory_bytes(path: Path | str, raw: bytes) -> Trajectory:
     try:
         return Trajectory.model_validate_json(raw)
     except ValueError as exc:
@@ -285,17 +285,58 @@ def derived_manifest(out: Path) -> Path:
     return out / STATE / "derived.json"
 
 
-def previously_derived(out: Path) -> dict[str, list]:
-    """What the last regenerate wrote: relative path -> [input digest, size, mtime_ns] of the file."""
-    try:
-        record = json.loads(derived_manifest(out).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(record, dict):
-        return {}
-    return {k: v for k, v in record.items() if isinstance(k, str) and ".." not in Path(k).parts
-            and isinstance(v, list) and len(v) == 3}
+class Derived:
+    """What regenerate wrote, kept in `.planner/derived.json`: relative path -> [input digest, size, mtime_ns].
 
+    A file is fresh when it was written from the same input digest and nobody has touched it
+    since (same size and mtime): it is then neither rendered nor written again. At the end,
+    site files recorded last time but not this time are deleted: only files planner made.
+    Paths are joined as strings: at 20,000 cards pathlib costs more than the stat itself.
+    """
 
-def record_derived(out: Path, record: dict[str, list]) -> None:
-    write_if_changed(derived_manifest(out), json.dumps(dict(sorted(record.items())), ensure_ascii=False) + "\n")
+    def __init__(self, out: Path) -> None:
+        self.out, self._root = out, str(out)
+        self.previous = self._read()
+        self.record: dict[str, list] = {}
+
+    def _read(self) -> dict[str, list]:
+        try:
+            record = json.loads(derived_manifest(self.out).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(record, dict):
+            return {}
+        return {k: v for k, v in record.items() if isinstance(k, str) and ".." not in k.split("/")
+                and isinstance(v, list) and len(v) == 3}
+
+    def fresh(self, key: str, digest: str) -> bool:
+        """True when `out/key` was written from exactly this input and is as it was left."""
+        previous = self.previous.get(key)
+        if not previous or previous[0] != digest:
+            return False
+        try:
+            stat = os.stat(os.path.join(self._root, key))
+        except OSError:
+            return False
+        return [stat.st_size, stat.st_mtime_ns] == previous[1:]
+
+    def keep(self, key: str) -> None:
+        """Record a file `fresh` found unchanged, as it was."""
+        self.record[key] = self.previous[key]
+
+    def note(self, key: str, digest: str) -> None:
+        """Record a file just written (or found to hold the right content) from `digest`."""
+        stat = os.stat(os.path.join(self._root, key))
+        self.record[key] = [digest, stat.st_size, stat.st_mtime_ns]
+
+    def write(self, key: str, data: str | bytes, digest: str) -> None:
+        write_if_changed(self.out / key, data)
+        self.note(key, digest)
+
+    def finish(self) -> None:
+        """Delete the site files that are no longer derived from anything, then save the record."""
+        for gone in set(self.previous) - set(self.record):
+            if gone.startswith("site/"):
+                remove_file(self.out / gone)
+        write_if_changed(derived_manifest(self.out),
+                         json.dumps(dict(sorted(self.record.items())), ensure_ascii=False) + "\n")

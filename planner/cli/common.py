@@ -7,7 +7,7 @@ commands stay side by side with no import circle between them.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -70,10 +70,11 @@ def split(text: str | None) -> list[str]:
     return [x.strip() for x in (text or "").split(",") if x.strip()]
 
 
-def refresh(out: Path) -> None:
+def refresh(out: Path, say: Callable[[str], None] = console.out) -> None:
+    """Rebuild the index and site after a command changed what they show (`say` reports where they are)."""
     from planner.cards.regenerate import regenerate
 
     summary, _ = regenerate(out)
-    console.out(f"index: {out / 'trajectories.md'}; site: {out / 'site' / 'index.html'}")
+    say(f"index: {out / 'trajectories.md'}; site: {out / 'site' / 'index.html'}")
     for line in summary.failed:
         console.err(f"regenerate: {line}")

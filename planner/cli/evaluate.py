@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from planner.cli import console
-from planner.cli.common import split, working_in
+from planner.cli.common import refresh, split, working_in
 from planner.errors import UsageError, WorkError
 
 
@@ -132,6 +132,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             t = found[i].trajectory
             record_failure(folder, f"judging {t.model} on {t.paper}", {"paper": t.paper, "model": t.model,
                            "task": t.task}, "; ".join(reasons), reasons, None)
+        refresh(out, console.err)  # the site shows the latest evaluation; stdout keeps the table (or JSON lines)
     for line in skipped:
         console.err(f"skipped: {line}")
     if args.json:

@@ -208,7 +208,7 @@ def test_workers_write_exactly_what_one_process_writes(tmp_path: Path):
     assert alone["pids"] == [str(alone["parent"])]
     assert str(pooled["parent"]) not in pooled["pids"] and len(pooled["pids"]) >= 2
     assert pooled["done"] == alone["done"] == 40 and not pooled["failed"] and pooled["unchanged"] == 0
-    assert len(pooled["files"]) == 2 * 40 + 2 + 40  # cards, pages, two indexes, the trajectories
+    assert len(pooled["files"]) == 2 * 40 + 2 + 40 + 10  # cards, pages, two indexes, trajectories, paper pages
     assert pooled["files"] == alone["files"]
 
 
@@ -220,7 +220,7 @@ def test_a_worker_refusing_one_card_reports_it_and_writes_the_rest(tmp_path: Pat
     assert "paper-03.md is a symbolic link" in result["failed"][0]
     assert not (tmp_path / "link" / "elsewhere.md").exists()
     assert "site/lm-planner/model-1/paper-03.html" not in result["files"]
-    assert sum(name.endswith(".html") for name in result["files"]) == 39 + 1
+    assert sum(name.endswith(".html") for name in result["files"]) == 39 + 1 + 10  # and the 10 papers' pages
 
 
 @pytest.mark.skipif(os.cpu_count() == 1, reason="one core: regenerate never starts workers")
