@@ -70,7 +70,3 @@ def read_user_file(path: Path, what: str, max_bytes: int, within: Path | None = 
         raise UsageError(f"{name}: larger than {_size(max_bytes)}{fix}")
     return data
 
-
-def read_inside(path: Path, folder: Path, max_bytes: int) -> bytes:
-    """The bytes of a regular file in `folder` (a user's ground-truth folder)."""
-    return read_user_file(path, "", max_bytes, within=folder, hint="give a folder of regular files")

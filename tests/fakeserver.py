@@ -21,7 +21,8 @@ import json
 import socket
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 __all__ = ["FakeServer", "Recorded", "Reply"]
@@ -160,8 +161,9 @@ class _Handler(BaseHTTPRequestHandler):
             fake.check("request", asked, req.body)
         reply = fake._next_reply(req)
         wait = fake.latency + reply.delay + (reply.hang_seconds if reply.kind == "hang" else 0.0)
-        if wait > 0 and fake._stopping.wait(wait):
-            # server is shutting down: drop the connection instead of answering
+        with fake.serving():
+            stopping = wait > 0 and fake._stopping.wait(wait)
+        if stopping:  # server is shutting down: drop the connection instead of answering
             self.close_connection = True
             return
         if reply.kind in ("raw", "drip"):
@@ -195,6 +197,8 @@ class FakeServer:
         self.latency = latency
         self.requests: list[Recorded] = []
         self.violations: list[str] = []  # requests or answers outside the providers' contracts
+        self.in_flight = 0  # model requests being answered right now
+        self.most_in_flight = 0  # the most answered at once: shows concurrency without timing anything
         self._queue: deque[Reply] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -254,6 +258,18 @@ class FakeServer:
         self.stop()
         if exc_type is None and self.violations:
             raise AssertionError("outside the providers' contracts:\n" + "\n".join(self.violations[:5]))
+
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        """Count a model request as being answered for the block (its latency or hang included)."""
+        with self._lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.in_flight -= 1
 
     def check(self, what: str, check: Callable[[dict], None], body: dict) -> None:
         """Record a request planner sent, or an answer this server gave, that the contract does not allow."""

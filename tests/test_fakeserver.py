@@ -256,12 +256,10 @@ def test_latency_does_not_serialize_concurrent_requests():
                 return ant_create(a, tools=[PLAN_TOOL], tool_choice={"type": "tool", "name": "submit_plan"}).content[0].input
             return json.loads(o.chat.completions.create(model="m", messages=MESSAGES).choices[0].message.content)
 
-        t0 = time.monotonic()
         with ThreadPoolExecutor(n) as ex:
             results = list(ex.map(call, range(n)))
-        elapsed = time.monotonic() - t0
     assert results == [PLAN] * n
-    assert latency <= elapsed < n * latency * 0.6, elapsed
+    assert srv.most_in_flight >= 2  # requests were answered side by side, not one after another
 
 
 def test_async_clients_concurrent():
@@ -272,18 +270,16 @@ def test_async_clients_concurrent():
         a = anthropic.AsyncAnthropic(api_key="k", base_url=srv.anthropic_base_url, max_retries=0)
         kw = dict(model="m", max_tokens=64, messages=MESSAGES, tools=[PLAN_TOOL])
         calls = [a.messages.create(**kw) if i % 2 else o.chat.completions.create(model="m", messages=MESSAGES) for i in range(n)]
-        t0 = time.monotonic()
         out = await asyncio.gather(*calls)
-        elapsed = time.monotonic() - t0
         await o.close()
         await a.close()
-        return out, elapsed
+        return out
 
     with FakeServer(default=lambda req: Reply.json(PLAN), latency=latency) as srv:
-        out, elapsed = asyncio.run(main(srv))
+        out = asyncio.run(main(srv))
     assert json.loads(out[0].choices[0].message.content) == PLAN
     assert out[1].content[0].input == PLAN  # tools without tool_choice: first tool is used
-    assert elapsed < n * latency * 0.6, elapsed
+    assert srv.most_in_flight >= 2  # answered side by side
 
 
 def test_hang_does_not_block_shutdown():

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from planner.core.schema import Ablation
 from planner.errors import UsageError
-from planner.inputs import read_inside
+from planner.inputs import read_user_file
 from planner.papers.library import GROUND_TRUTH_DIR
 
 EvidenceFrom = Literal["paper", "official-code", "secondary"]
@@ -119,7 +119,8 @@ def load_folder(folder: Path) -> dict[str, list[Ablation]]:
         raise UsageError(f"{folder}: no .json files; --ground-truth takes a folder of <paper>.json files")
     found = {}
     for path in files:
-        truth = _parse(path, read_inside(path, folder, MAX_FILE), path.stem, UserGroundTruth)
+        raw = read_user_file(path, "ground truth", MAX_FILE, within=folder, hint="give a folder of regular files")
+        truth = _parse(path, raw, path.stem, UserGroundTruth)
         if truth.ablations:
             found[truth.paper] = [e.plan_item() for e in truth.ablations]
     return found
