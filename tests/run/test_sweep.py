@@ -53,11 +53,9 @@ def summary_row(printed: str) -> dict[str, str]:
 
 def test_concurrent_batch_then_resume_sends_nothing(slow_server, tmp_path, capsys):
     out = tmp_path / "out"
-    started = time.monotonic()
     assert batch(out, "--concurrency", "8") == 0
-    wall = time.monotonic() - started
     assert len(slow_server.requests) == 8
-    assert wall < 8 * 0.4 * 0.6, f"8 jobs at 0.4 s each took {wall:.2f}s with concurrency 8"
+    assert slow_server.most_in_flight >= 4  # the jobs' requests were answered side by side
     assert len(list(out.glob("lm-planner/*/*.md"))) == 8
     row = summary_row(capsys.readouterr().out)
     assert (row["done"], row["skipped"], row["tokens spent"]) == ("8", "0", "1,200")
