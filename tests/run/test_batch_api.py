@@ -9,51 +9,27 @@ twice, and no synchronous model call is made for OpenAI or Anthropic jobs.
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-from conftest import SECRET, plan_obj
+from batchhelp import ROOT, batch_server, cards, spawn, sync_calls, valid, wait_for
+from batchhelp import batch as run_batch
+from conftest import plan_obj
 from fakeserver import FakeServer, Reply
 
 from planner.cards.card import read_card_file
 from planner.cli.main import main
 
-ROOT = Path(__file__).parents[2]
-SYNC_PATHS = ("/v1/chat/completions", "/v1/messages")
-
-
-def valid(request) -> Reply:
-    return Reply.json(plan_obj(5))
-
 
 @pytest.fixture
 def server(monkeypatch):
-    with FakeServer(default=valid) as srv:
-        for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENROUTER_API_KEY"):
-            monkeypatch.setenv(var, SECRET)
-        monkeypatch.setenv("OPENAI_BASE_URL", srv.openai_base_url)
-        monkeypatch.setenv("ANTHROPIC_BASE_URL", srv.anthropic_base_url)
-        monkeypatch.setenv("OPENROUTER_BASE_URL", srv.openai_base_url)
-        srv.batches.polls_until_done = 2
+    with batch_server(monkeypatch) as srv:
         yield srv
 
 
 def batch(out: Path, *extra: str, papers: str = "simsiam,smm,dit", models: str = "gpt-4o,claude-3.5-sonnet") -> int:
-    return main(["batch", "--papers", papers, "--models", models, "--via", "batch-api", "--poll-interval", "0.01",
-                 "--out", str(out), *extra])
-
-
-def cards(out: Path) -> list[Path]:
-    return sorted(out.glob("lm-planner/*/*.md"))
-
-
-def sync_calls(server: FakeServer) -> list[str]:
-    return [r.path for r in server.requests if r.path in SYNC_PATHS]
+    return run_batch(out, *extra, papers=papers, models=models)
 
 
 def test_every_library_paper_through_both_engines_despite_errors_and_truncation(server, tmp_path, capsys):
@@ -203,21 +179,6 @@ def test_openrouter_jobs_run_synchronously_in_the_same_command(server, tmp_path,
     assert "3 via batch-api, 3 via sync" in capsys.readouterr().out
 
 
-def _spawn(out: Path, server: FakeServer, models: str) -> subprocess.Popen:
-    env = {**os.environ, "OPENAI_API_KEY": SECRET, "ANTHROPIC_API_KEY": SECRET, "PYTHONPATH": str(ROOT),
-           "OPENAI_BASE_URL": server.openai_base_url, "ANTHROPIC_BASE_URL": server.anthropic_base_url}
-    return subprocess.Popen([sys.executable, "-m", "planner", "batch", "--papers", "simsiam,smm,dit", "--models",
-                             models, "--via", "batch-api", "--poll-interval", "0.05", "--out", str(out)],
-                            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def _wait_for(condition, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
 @pytest.mark.parametrize("when, models", [
     ("after-the-ids-are-saved", "gpt-4o,claude-3.5-sonnet"),
     ("before-the-id-is-saved", "gpt-4o"),
@@ -230,18 +191,18 @@ def test_killed_with_batches_in_flight_the_rerun_collects_the_same_batches(tmp_p
         server.batches.polls_until_done = 10_000
         if when.startswith("before"):
             server.batches.create_delay = 60  # the batch exists on the server; its id never reaches us
-        proc = _spawn(out, server, models)
+        proc = spawn(out, server, models=models)
         manifest = out / ".planner" / "batches.json"
 
         def ids_saved() -> bool:
             return manifest.is_file() and manifest.read_text(encoding="utf-8").count('"batch_id": "') == engines
 
-        _wait_for((lambda: len(server.batches.created) == engines) if when.startswith("before") else ids_saved)
+        wait_for((lambda: len(server.batches.created) == engines) if when.startswith("before") else ids_saved)
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=30)
         server.batches.create_delay = 0
         server.batches.polls_until_done = 1
-        proc = _spawn(out, server, models)
+        proc = spawn(out, server, models=models)
         stdout, stderr = proc.communicate(timeout=120)
         assert proc.returncode == 0, stderr
         assert len(server.batches.created) == engines  # no batch bought twice
