@@ -39,7 +39,6 @@ class ListPrice:
     cache_write: float | None
     batch: bool  # whether the table has the model's batch price (else half the standard one applies)
     since: date | None  # the date this price took effect, when the table records one
-    tiered: bool  # whether long prompts cost more per token
 
 
 def source() -> str:
@@ -118,5 +117,4 @@ def list_price(provider: str, model_id: str) -> ListPrice | None:
         return float(value) if value is not None else None
 
     return ListPrice(per_m(current.input_mtok), per_m(current.output_mtok), per_m(current.cache_read_mtok),
-                     per_m(current.cache_write_mtok), _has_batch_price(provider, model_id, now), since,
-                     any(hasattr(v, "tiers") for v in (current.input_mtok, current.output_mtok)))
+                     per_m(current.cache_write_mtok), _has_batch_price(provider, model_id, now), since)

@@ -84,7 +84,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return 1 if summary.count("failed") else 0
 
 
-def _cancel(out: Path, timeout: float) -> int:
+def _cancel(out: Path, timeout: float | None) -> int:
     """Cancel every unfinished batch the folder's manifest records, whichever models this command names."""
     from planner.run.batching.cancel import cancel_all
     from planner.run.batching.reach import ManifestEngines

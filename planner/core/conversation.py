@@ -107,8 +107,12 @@ class Tally:
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
     reasoning_tokens: int = 0
-    usage_known: bool = True  # False once an answer carried no usage: its cost cannot be known
     usages: list[tuple[Usage, bool, bool]] = field(default_factory=list)  # per answer: usage, batch, bought now
+
+    @property
+    def usage_known(self) -> bool:
+        """False once an answer carried no usage: the conversation's cost cannot be known."""
+        return all(usage.known for usage, _, _ in self.usages)
 
     def add(self, reply: Reply, cached: bool) -> None:
         """Count one answer; prices are applied per answer later, since a tier depends on its own size."""
@@ -116,7 +120,6 @@ class Tally:
         self.cache_read_tokens += reply.cache_read_tokens
         self.cache_write_tokens += reply.cache_write_tokens
         self.reasoning_tokens += reply.reasoning_tokens
-        self.usage_known = self.usage_known and reply.usage_known
         self.replies += 1
         self.input_tokens += reply.input_tokens
         self.output_tokens += reply.output_tokens

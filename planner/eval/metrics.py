@@ -14,7 +14,6 @@ a 95% bootstrap interval of that mean over trajectories, under the model's displ
 from __future__ import annotations
 
 import math
-import statistics
 from dataclasses import asdict, dataclass, field
 
 from planner.core.schema import Ablation, Trajectory
@@ -72,11 +71,15 @@ def score(t: Trajectory, ground_truth: list[Ablation], matches: Match, top_k: in
     precision, recall, f1 = plan_prf(planned, len(ground_truth), kept)
     relevant = [any(i == p for p, _ in kept) for i in range(planned)]
     return Score(
-        model=display_name(t.model), paper=t.paper, task=t.task, precision=precision, recall=recall,
-        f1=f1, ndcg=ndcg(relevant, len(ground_truth)), planned=planned,
-        ground_truth=len(ground_truth), found=found, matches=sorted(kept), top_k=top_k, slug=t.slug,
-        plan=[a.name for a in t.plan.ablations], truth=[a.model_dump() for a in ground_truth],
+        precision=precision, recall=recall, f1=f1, ndcg=ndcg(relevant, len(ground_truth)), planned=planned,
+        ground_truth=len(ground_truth), found=found, matches=sorted(kept), top_k=top_k, **_about(t, ground_truth),
     )
+
+
+def _about(t: Trajectory, truth: list[Ablation]) -> dict:
+    """Whose plan a score is, and the names behind its match indices (both kinds of score carry them)."""
+    return {"model": display_name(t.model), "paper": t.paper, "task": t.task, "slug": t.slug,
+            "plan": [a.name for a in t.plan.ablations], "truth": [a.model_dump() for a in truth]}
 
 
 @dataclass
@@ -109,11 +112,9 @@ class ReviewScore:
 def review_score(t: Trajectory, reported: list[Ablation], matches: Match) -> ReviewScore:
     planned = len(t.plan.ablations)
     duplicates = len({i for i, _ in matches})
-    return ReviewScore(model=display_name(t.model), paper=t.paper, task=t.task, planned=planned,
-                       reported=len(reported), duplicates=duplicates,
+    return ReviewScore(planned=planned, reported=len(reported), duplicates=duplicates,
                        duplicate_share=duplicates / planned if planned else 0.0, matches=sorted(matches),
-                       slug=t.slug, plan=[a.name for a in t.plan.ablations],
-                       truth=[a.model_dump() for a in reported])
+                       **_about(t, reported))
 
 
 INTERVAL_ROUNDS = 2000  # bootstrap resamples: the interval's ends move by about 0.002 between seeds

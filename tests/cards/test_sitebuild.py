@@ -11,7 +11,15 @@ import re
 from pathlib import Path
 
 import pytest
-from browser import DESKTOP, PHONE, count_near, dump_dom, needs_chromium, screenshot, stripes
+from browser import (
+    DESKTOP,
+    PHONE,
+    count_near,
+    dump_dom,
+    needs_chromium,
+    screenshot,
+    stripes,
+)
 from sitedata import store, trajectory
 
 from planner.cards.regenerate import regenerate

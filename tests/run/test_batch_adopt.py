@@ -12,7 +12,17 @@ import signal
 
 import anthropic
 import pytest
-from batchhelp import batch, batch_server, cards, outside, shards, spawn, sync_calls, wait_for, with_neighbour
+from batchhelp import (
+    batch,
+    batch_server,
+    cards,
+    outside,
+    shards,
+    spawn,
+    sync_calls,
+    wait_for,
+    with_neighbour,
+)
 from conftest import SECRET
 
 

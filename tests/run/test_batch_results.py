@@ -8,7 +8,17 @@ import json
 import logging
 
 import pytest
-from batchhelp import batch, batch_server, cards, failures, outside, shards, spawn, sync_calls, with_neighbour
+from batchhelp import (
+    batch,
+    batch_server,
+    cards,
+    failures,
+    outside,
+    shards,
+    spawn,
+    sync_calls,
+    with_neighbour,
+)
 
 
 @pytest.fixture

@@ -6,7 +6,17 @@ from __future__ import annotations
 import json
 
 import pytest
-from batchhelp import batch, batch_server, cancels, cards, failures, outside, shards, sync_calls, with_neighbour
+from batchhelp import (
+    batch,
+    batch_server,
+    cancels,
+    cards,
+    failures,
+    outside,
+    shards,
+    sync_calls,
+    with_neighbour,
+)
 
 from planner.cli.main import main
 

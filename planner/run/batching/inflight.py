@@ -31,7 +31,8 @@ class InFlight(WorkError):
 class Guard:
     """The manifest's unfinished shards, by the cache key of each request they hold."""
 
-    def __init__(self, manifest: Manifest, cache: ResponseCache, timeout: float, show: Callable[[str], None]) -> None:
+    def __init__(self, manifest: Manifest, cache: ResponseCache, timeout: float | None,
+                 show: Callable[[str], None]) -> None:
         self.keys = manifest.in_flight()
         self.state = State([], cache, manifest, show, engines=ManifestEngines(manifest, timeout))
         self._lock = threading.Lock()
@@ -74,7 +75,7 @@ class Guard:
                 "with 'planner batch ... --via batch-api --cancel'")
 
 
-def guard(out: Path, cache: ResponseCache, timeout: float, show: Callable[[str], None]) -> Guard | None:
+def guard(out: Path, cache: ResponseCache, timeout: float | None, show: Callable[[str], None]) -> Guard | None:
     """The guard for a synchronous run in `out`, or None when no batch of its manifest is unfinished."""
     manifest = Manifest.load(out)
     if not manifest.active():

@@ -20,7 +20,7 @@ from planner.run.manifest import Manifest
 class ManifestEngines(dict[str, Engine]):
     """Engine name -> engine, built on first use from the manifest; `problems` says why a name has none."""
 
-    def __init__(self, manifest: Manifest, timeout: float, known: dict[str, Engine] | None = None) -> None:
+    def __init__(self, manifest: Manifest, timeout: float | None, known: dict[str, Engine] | None = None) -> None:
         super().__init__(known or {})
         self.manifest, self.timeout = manifest, timeout
         self.problems: dict[str, str] = {}
