@@ -138,6 +138,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         fake = self.server.fake
         req = self._read_request()
+        if len(req.raw) < int(req.headers.get("content-length") or 0):
+            # the client died mid-send (a killed run): like a real server, nothing is received or answered
+            self.close_connection = True
+            return
         fake._record(req)
         if fake.batches.handles(req.path):
             status, body, headers = fake.batches.post(req)
